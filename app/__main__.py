@@ -1,0 +1,92 @@
+"""Command line for administrators: `python -m app --help`."""
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from app.auth.models import Role
+from app.core.db import Database
+from app.core.errors import Problem
+from app.core.settings import get_settings
+
+
+def _database() -> Database:
+    return Database.from_url(get_settings().database_url)
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from app.core.migrate import migrate
+
+    changed = migrate(_database())
+    print(f"database at the current schema; {changed} State reference rows added or refreshed")
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from app.auth.schemas import UserCreate
+    from app.auth.service import create_user
+
+    password = args.password or getpass.getpass("Password (12 characters or more): ")
+    try:
+        body = UserCreate(
+            email=args.email,
+            name=args.name or args.email.split("@")[0],
+            role=args.role,
+            state_code=args.state,
+            password=password,
+        )
+        with _database().transaction() as db:
+            user = create_user(db, None, body)
+    except ValidationError as exc:
+        print(f"error: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", file=sys.stderr)
+        return 2
+    except Problem as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 1
+    print(f"created {user.role} {user.email} ({user.id})")
+    return 0
+
+
+def cmd_seed_demo(_args: argparse.Namespace) -> int:
+    from app.demo import seed_demo
+
+    settings = get_settings()
+    if settings.is_production:
+        print("error: seed-demo creates accounts with known passwords; refused in production",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    with _database().transaction() as db:
+        accounts = seed_demo(db)
+    print("Demo accounts (local use only):")
+    for email, password, role, state in accounts:
+        print(f"  {email:34} {password:22} {role:18} {state or ''}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="upgrade the database schema and reference data")
+    user = commands.add_parser("create-user", help="create an account (e.g. the first admin)")
+    user.add_argument("--email", required=True)
+    user.add_argument("--password", help="prompted for when omitted")
+    user.add_argument("--role", required=True, choices=[r.value for r in Role])
+    user.add_argument("--state", help="ISO alpha-3 code, for State roles")
+    user.add_argument("--name")
+    commands.add_parser("seed-demo", help="demo States' accounts and data (not in production)")
+    return parser
+
+
+HANDLERS = {"migrate": cmd_migrate, "create-user": cmd_create_user, "seed-demo": cmd_seed_demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return HANDLERS[args.command](args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

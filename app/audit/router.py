@@ -1,0 +1,44 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime
+
+from app.audit import service
+from app.audit.schemas import AuditEventPage, AuditEventRead
+from app.auth.dependencies import require
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.core.deps import DbSession
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+
+router = APIRouter(prefix="/audit-events", tags=["audit"])
+
+AuditReader = Annotated[Principal, Depends(require(Role.ohchr_admin, Role.state_focal_point))]
+
+
+@router.get("", response_model=AuditEventPage, operation_id="list_audit_events")
+def list_audit_events(
+    who: AuditReader,
+    db: DbSession,
+    resource_type: Annotated[str | None, Query(max_length=64)] = None,
+    resource_id: Annotated[str | None, Query(max_length=64)] = None,
+    actor_id: uuid.UUID | None = None,
+    since: AwareDatetime | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> AuditEventPage:
+    """The change log, newest first. Administrators: every event; a focal point: its State's."""
+    events, next_cursor = service.list_events(
+        db,
+        who,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        actor_id=actor_id,
+        since=since,
+        limit=limit,
+        cursor=cursor,
+    )
+    return AuditEventPage(
+        items=[AuditEventRead.model_validate(e) for e in events], next_cursor=next_cursor
+    )

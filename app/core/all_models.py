@@ -1,0 +1,9 @@
+"""Imports every table module so that the metadata is complete (Alembic, tests)."""
+
+from app.audit import models as audit_models
+from app.auth import models as auth_models
+from app.core import idempotency
+from app.core.models import metadata
+from app.states import models as states_models
+
+__all__ = ["audit_models", "auth_models", "idempotency", "metadata", "states_models"]

@@ -1,0 +1,99 @@
+"""Engine, sessions and the per-request transaction."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+# Whether the current unit of work will write. On SQLite a writing transaction takes the write
+# lock up front (BEGIN IMMEDIATE), so two writers queue on busy_timeout instead of one failing
+# when it upgrades its read snapshot. Reads stay concurrent under WAL.
+write_intent: ContextVar[bool] = ContextVar("write_intent", default=True)
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def normalise_url(raw: str) -> URL:
+    """Accept the URLs users write (`postgresql://`, `postgres://`) and pick our drivers."""
+    url = make_url(raw.replace("postgres://", "postgresql://", 1))
+    if url.get_backend_name() == "postgresql":
+        return url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() == "sqlite":
+        return url.set(drivername="sqlite+pysqlite")
+    raise ValueError(f"unsupported DATABASE_URL backend {url.get_backend_name()!r}")
+
+
+def make_engine(raw_url: str, **options: Any) -> Engine:
+    url = normalise_url(raw_url)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, **options)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=10,
+        connect_args={"connect_timeout": 5},
+        **options,
+    )
+
+
+def _sqlite_engine(url: URL, **options: Any) -> Engine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        **options,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """One engine and its sessions; the app keeps one on `app.state.database`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, class_=Session, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, raw_url: str) -> "Database":
+        return cls(make_engine(raw_url))
+
+    def session(self) -> Session:
+        return self._sessions()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """Commit when the block ends normally, roll back on any exception."""
+        with self.session() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,139 @@
+"""ASGI middleware: request ids, access logs, security headers, body size limits.
+
+Written as plain ASGI rather than BaseHTTPMiddleware so that context variables set here are
+seen by the handlers and streaming bodies are never buffered.
+"""
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from app.core.context import request_id_var
+from app.core.db import write_intent
+from app.core.errors import InternalError, PayloadTooLarge
+from app.core.handlers import problem_response
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cache-control", b"no-store"),
+]
+access_log = logging.getLogger("app.access")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (the caller's `X-Request-ID` if sane), logs it, tags the reply."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        offered = _header(scope, b"x-request-id")
+        request_id = offered if offered and _SAFE_REQUEST_ID.match(offered) else uuid.uuid4().hex
+        id_token = request_id_var.set(request_id)
+        intent_token = write_intent.set(scope["method"] not in READ_METHODS)
+        started = time.perf_counter()
+        status = 500
+        status_sent = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status, status_sent
+            if message["type"] == "http.response.start":
+                status, status_sent = message["status"], True
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in {b"server", b"x-request-id"}
+                ]
+                headers.append((b"x-request-id", request_id.encode()))
+                present = {k.lower() for k, _ in headers}
+                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # Answered here, inside the request's context, so the 500 carries its request id.
+            access_log.exception("unhandled error")
+            if status_sent:
+                raise
+            await problem_response(InternalError("an unexpected error occurred"), scope["path"])(
+                scope, receive, send_with_headers
+            )
+        finally:
+            access_log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            write_intent.reset(intent_token)
+            request_id_var.reset(id_token)
+
+
+class BodySizeLimitMiddleware:
+    """413 for a body over the limit: uploads get `MAX_UPLOAD_BYTES`, everything else
+    `MAX_BODY_BYTES`. Checked on the declared length and again on the bytes that arrive."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_upload_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        content_type = _header(scope, b"content-type") or ""
+        is_upload = content_type.startswith("multipart/form-data")
+        limit = self.max_upload_bytes if is_upload else self.max_body_bytes
+        declared = _header(scope, b"content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            await self._reject(scope, receive, send, limit)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge(_too_large_detail(limit))
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = problem_response(PayloadTooLarge(_too_large_detail(limit)), scope["path"])
+        await response(scope, receive, send)
+
+
+def _too_large_detail(limit: int) -> str:
+    return f"the request body exceeds the limit of {limit} bytes"

@@ -1,0 +1,31 @@
+"""Bring a database to the current schema and reference data."""
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection
+
+from app.core.db import Database
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def migrate(database: Database) -> int:
+    """`alembic upgrade head`, then load the shipped State reference data. Idempotent.
+
+    Returns how many State rows were added or refreshed."""
+    from app.states.service import sync_reference_states
+
+    with database.engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "head")
+    with database.transaction() as session:
+        return sync_reference_states(session)

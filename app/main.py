@@ -1,0 +1,95 @@
+"""The ASGI application: `uvicorn app.main:app`."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import cache
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+
+from app.audit.router import router as audit_router
+from app.auth.router import auth_router, clients_router, users_router
+from app.core.db import Database
+from app.core.handlers import install_problem_handlers
+from app.core.health import router as health_router
+from app.core.logging import configure_logging
+from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.core.settings import Settings, get_settings
+from app.states.router import router as states_router
+
+API_PREFIX = "/api/v1"
+DESCRIPTION = """
+The Item 10 Voluntary Platform: UN Member States report their progress in implementing the
+recommendations of the UN human rights mechanisms, say where they fall short, and request
+technical assistance; OHCHR triages the requests and matches them to available expertise.
+
+Errors are `application/problem+json` (RFC 9457). Lists are cursor-paginated. Mutable
+resources carry an `ETag`; send it back in `If-Match` to change them. Creating POSTs accept an
+`Idempotency-Key`. Get a token at `POST /api/v1/auth/token`.
+"""
+
+
+def api_router() -> APIRouter:
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (auth_router, users_router, clients_router, states_router, audit_router):
+        api.include_router(router)
+    return api
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    database = database or Database.from_url(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.database.dispose()
+
+    app = FastAPI(
+        title="Item 10 Voluntary Platform",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    install_problem_handlers(app)
+    app.include_router(health_router)
+    app.include_router(api_router())
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key",
+                           "X-Request-ID"],
+            expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
+        )  # fmt: skip
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+@cache
+def _default_app() -> FastAPI:
+    return create_app()
+
+
+def __getattr__(name: str) -> FastAPI:
+    # `app.main:app` is built on first access, so importing this module has no side effects.
+    if name == "app":
+        return _default_app()
+    raise AttributeError(name)
