@@ -118,17 +118,26 @@ class BodySizeLimitMiddleware:
             await self._reject(scope, receive, send, limit)
             return
         received = 0
+        rejected = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, rejected
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > limit:
-                    raise PayloadTooLarge(_too_large_detail(limit))
+                if received > limit and not rejected:
+                    rejected = True
+                    await self._reject(scope, receive, send, limit)
+                if rejected:
+                    # The 413 is sent; whatever the app makes of a cut-off body is not.
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def send_unless_rejected(message: Message) -> None:
+            if not rejected:
+                await send(message)
+
+        await self.app(scope, counting_receive, send_unless_rejected)
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = problem_response(PayloadTooLarge(_too_large_detail(limit)), scope["path"])
