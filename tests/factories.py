@@ -44,9 +44,12 @@ def make_user(
 
 
 def make_client(
-    db: Session, *, role: Role = Role.state_focal_point, state: str | None = "WSM",
+    db: Session,
+    *,
+    role: Role = Role.state_focal_point,
+    state: str | None = "WSM",
     secret: str = "s3cret-for-tests-only",
-) -> ApiClient:  # fmt: skip
+) -> ApiClient:
     client = ApiClient(
         client_id=f"cli_{uuid.uuid4().hex[:12]}",
         name="Test client",

@@ -162,8 +162,8 @@ def update_user(
     db: DbSession,
     user_id: uuid.UUID,
     body: UserUpdate,
-    if_match: IfMatch,
     response: Response,
+    if_match: IfMatch = None,
 ) -> UserRead:
     """Rename, deactivate, reset the password; administrators also change role and State."""
     user = service.update_user(db, who, service.get_user(db, who, user_id), body, if_match)

@@ -111,6 +111,7 @@ def update_user(
     if who.id == user.id and (changes.get("is_active") is False or "role" in changes):
         raise Conflict("you cannot deactivate your own account or change your own role")
     before = UserRead.model_validate(user)
+    user.touch()
     password = changes.pop("password", None)
     for field, value in changes.items():
         setattr(user, field, value)
@@ -119,7 +120,6 @@ def update_user(
     _check_role_state(db, user.role, user.state_code)
     if password is not None:
         user.password_hash = hash_password(password)
-    user.updated_at = utcnow()
     db.add(user)
     db.flush()
     record(
@@ -191,8 +191,9 @@ def revoke_client(db: Session, who: Principal, client: ApiClient) -> ApiClient:
     if not client.is_active:
         return client
     before = ApiClientRead.model_validate(client)
+    client.touch()
     client.is_active = False
-    client.revoked_at = client.updated_at = utcnow()
+    client.revoked_at = utcnow()
     db.add(client)
     db.flush()
     record(

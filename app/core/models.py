@@ -71,12 +71,21 @@ class Timestamped(SQLModel):
 class Versioned(Timestamped):
     """A mutable resource: its `version` is the ETag, and a stale UPDATE matches no row.
 
-    SQLAlchemy adds `WHERE version = :loaded` to every UPDATE and raises StaleDataError when
-    another transaction got there first, which the error handler answers with 412.
+    Call `touch()` once per change, before mutating. SQLAlchemy adds `WHERE version = :loaded`
+    to every UPDATE and raises StaleDataError when another transaction got there first, which
+    the error handler answers with 412. The version moves once per change however many
+    flushes the change takes.
     """
 
     version: int = Field(default=1, nullable=False)
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
-        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+        return {
+            "version_id_col": cls.__table__.c.version,  # type: ignore[attr-defined]
+            "version_id_generator": False,
+        }
+
+    def touch(self) -> None:
+        self.version += 1
+        self.updated_at = utcnow()

@@ -71,8 +71,8 @@ def update_state(
     db: DbSession,
     code: StateCodePath,
     body: StateUpdate,
-    if_match: IfMatch,
     response: Response,
+    if_match: IfMatch = None,
 ) -> StateRead:
     """Set `emerging_from_conflict` and `particular_needs`. Administrators; `If-Match` required."""
     state = service.update_state(db, who, service.get_state(db, code), body, if_match)

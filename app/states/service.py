@@ -8,7 +8,6 @@ from app.audit.service import record
 from app.auth.principal import Principal
 from app.core.concurrency import require_match
 from app.core.errors import NotFound
-from app.core.models import utcnow
 from app.core.pagination import paginate
 from app.states.models import State
 from app.states.names import UnknownStateName, default_resolver
@@ -62,9 +61,9 @@ def update_state(
 ) -> State:
     require_match(if_match, state.version)
     before = StateRead.model_validate(state)
+    state.touch()
     for field, value in body.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(state, field, value)
-    state.updated_at = utcnow()
     db.add(state)
     db.flush()
     after = StateRead.model_validate(state)
@@ -99,9 +98,9 @@ def sync_reference_states(db: Session) -> int:
             db.add(State(code=ref.code, **values))
             changed += 1
         elif any(getattr(state, key) != value for key, value in values.items()):
+            state.touch()
             for key, value in values.items():
                 setattr(state, key, value)
-            state.updated_at = utcnow()
             changed += 1
     db.flush()
     return changed

@@ -80,7 +80,9 @@ def test_streamed_body_over_the_limit_is_413_problem(client, db, settings) -> No
     assert_problem(response, 413, "payload-too-large")
 
 
-def test_unexpected_error_is_500_problem_without_stack_trace(database_url: str, engine, connection) -> None:  # type: ignore[no-untyped-def]
+def test_unexpected_error_is_500_problem_without_stack_trace(
+    database_url: str, engine, connection
+) -> None:  # type: ignore[no-untyped-def]
     from app.main import create_app
     from tests.conftest import ConnectionDatabase
 
@@ -107,7 +109,10 @@ def test_every_response_carries_a_request_id_and_security_headers(client: TestCl
 
 
 def test_a_sane_caller_request_id_is_echoed_and_an_unsafe_one_replaced(client: TestClient) -> None:
-    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"] == "abc-123"
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"]
+        == "abc-123"
+    )
     replaced = client.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"})
     assert replaced.headers["x-request-id"] != "bad id\twith spaces"
 

@@ -1,0 +1,390 @@
+"""The OAuth2 token endpoint (`POST /api/v1/auth/token`) and the checks on every bearer token."""
+
+import base64
+import json
+import time
+import uuid
+
+import argon2
+import pytest
+from fastapi.testclient import TestClient
+from jose import jwt
+from sqlmodel import func, select
+
+from app.auth.models import LoginFailure, Role
+from app.core import security
+from app.core.db import Database
+from app.main import create_app
+from tests.conftest import TEST_SECRET, ConnectionDatabase, make_settings
+from tests.core.test_problems import assert_problem
+from tests.factories import DEFAULT_PASSWORD, make_client, make_user
+
+TOKEN_URL = "/api/v1/auth/token"
+ME_URL = "/api/v1/auth/me"
+CLIENT_SECRET = "s3cret-for-tests-only"
+WRONG_PASSWORD = "not the right password"
+
+
+def password_grant(client, username, password=DEFAULT_PASSWORD):
+    form = {"grant_type": "password", "username": username, "password": password}
+    return client.post(TOKEN_URL, data=form)
+
+
+def client_grant(client, client_id, secret=CLIENT_SECRET):
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    return client.post(TOKEN_URL, data=form)
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def assert_oauth_error(response, status, error):
+    body = assert_problem(response, status, "oauth-" + error.replace("_", "-"))
+    assert body["error"] == error
+    return body
+
+
+def claims_for(settings, account, **changes):
+    now = int(time.time())
+    claims = {
+        "sub": f"user:{account.id}",
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + 600,
+        "jti": uuid.uuid4().hex,
+        "role": account.role.value,
+    }
+    claims.update(changes)
+    return claims
+
+
+def signed(claims, secret=TEST_SECRET, algorithm="HS256"):
+    return jwt.encode(claims, secret, algorithm=algorithm)
+
+
+def failures_for(db, key):
+    return db.exec(select(func.count()).where(LoginFailure.key == key)).one()
+
+
+@pytest.fixture
+def client_at(database_url, engine, connection):
+    """A client calling from `address` into an app built with these settings overrides."""
+
+    def build(address, **overrides):
+        settings = make_settings(database_url, **overrides)
+        app = create_app(settings, ConnectionDatabase(engine, connection))
+        return TestClient(app, raise_server_exceptions=False, client=(address, 50000))
+
+    return build
+
+
+class SpyHasher:
+    """Delegates to the real Argon2 hasher and remembers every hash it verified against."""
+
+    def __init__(self, real):
+        self.real = real
+        self.verified = []
+
+    def verify(self, password_hash, password):
+        self.verified.append(password_hash)
+        return self.real.verify(password_hash, password)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+# Password grant
+
+
+def test_password_grant_issues_a_bearer_token(client, db, settings):
+    user = make_user(db)
+    response = password_grant(client, user.email)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == settings.access_token_minutes * 60
+    assert body["access_token"]
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_password_grant_token_identifies_the_user_on_me(client, db):
+    user = make_user(db, role=Role.state_focal_point, state="WSM", name="Focal Point")
+    token = password_grant(client, user.email).json()["access_token"]
+    response = client.get(ME_URL, headers=bearer(token))
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "id": str(user.id),
+        "email": user.email,
+        "name": "Focal Point",
+        "role": "state_focal_point",
+        "state_code": "WSM",
+    }
+
+
+def test_password_grant_records_the_sign_in_time(client, db):
+    user = make_user(db)
+    assert password_grant(client, user.email).status_code == 200
+    db.refresh(user)
+    assert user.last_login_at is not None
+
+
+def test_wrong_password_is_invalid_grant(client, db):
+    user = make_user(db)
+    assert_oauth_error(password_grant(client, user.email, WRONG_PASSWORD), 400, "invalid_grant")
+
+
+def test_unknown_user_gets_the_same_answer_as_a_wrong_password(client, db):
+    user = make_user(db)
+    wrong = assert_oauth_error(
+        password_grant(client, user.email, WRONG_PASSWORD), 400, "invalid_grant"
+    )
+    unknown = assert_oauth_error(
+        password_grant(client, "nobody@example.org", WRONG_PASSWORD), 400, "invalid_grant"
+    )
+    del wrong["request_id"], unknown["request_id"]
+    assert unknown == wrong
+
+
+def test_unknown_user_costs_a_full_argon2_verification(client, db, monkeypatch):
+    user = make_user(db)
+    spy = SpyHasher(security._hasher)
+    monkeypatch.setattr(security, "_hasher", spy)
+    password_grant(client, user.email, WRONG_PASSWORD)
+    password_grant(client, "nobody@example.org", WRONG_PASSWORD)
+    assert len(spy.verified) == 2
+    real_parameters = argon2.extract_parameters(user.password_hash)
+    assert argon2.extract_parameters(spy.verified[1]) == real_parameters
+
+
+def test_inactive_user_with_the_right_password_is_invalid_grant(client, db):
+    user = make_user(db, active=False)
+    assert_oauth_error(password_grant(client, user.email), 400, "invalid_grant")
+
+
+def test_deactivated_users_existing_token_stops_working(client, db):
+    user = make_user(db)
+    token = password_grant(client, user.email).json()["access_token"]
+    db.refresh(user)
+    user.is_active = False
+    db.add(user)
+    db.flush()
+    assert_problem(client.get(ME_URL, headers=bearer(token)), 401, "unauthorized")
+
+
+def test_password_grant_without_password_is_invalid_request(client, db):
+    user = make_user(db)
+    response = client.post(TOKEN_URL, data={"grant_type": "password", "username": user.email})
+    assert_oauth_error(response, 400, "invalid_request")
+
+
+# Request shape
+
+
+def test_missing_grant_type_is_invalid_request(client):
+    response = client.post(TOKEN_URL, data={"username": "a@example.org", "password": "x"})
+    assert_oauth_error(response, 400, "invalid_request")
+
+
+def test_unknown_grant_type_is_unsupported_grant_type(client):
+    response = client.post(TOKEN_URL, data={"grant_type": "authorization_code", "code": "x"})
+    assert_oauth_error(response, 400, "unsupported_grant_type")
+
+
+def test_json_body_instead_of_form_is_invalid_request(client, db):
+    user = make_user(db)
+    body = {"grant_type": "password", "username": user.email, "password": DEFAULT_PASSWORD}
+    assert_oauth_error(client.post(TOKEN_URL, json=body), 400, "invalid_request")
+
+
+# Client credentials grant
+
+
+def test_client_credentials_in_the_form_issue_a_token_for_the_client(client, db):
+    api_client = make_client(db, role=Role.state_focal_point, state="WSM")
+    response = client_grant(client, api_client.client_id)
+    assert response.status_code == 200, response.text
+    me = client.get(ME_URL, headers=bearer(response.json()["access_token"])).json()
+    assert me["id"] == str(api_client.id)
+    assert (me["email"], me["role"], me["state_code"]) == (None, "state_focal_point", "WSM")
+
+
+def test_client_credentials_in_http_basic_issue_a_token(client, db):
+    api_client = make_client(db, role=Role.ohchr_officer)
+    basic = base64.b64encode(f"{api_client.client_id}:{CLIENT_SECRET}".encode()).decode()
+    response = client.post(
+        TOKEN_URL,
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["token_type"] == "bearer"
+
+
+def test_wrong_client_secret_is_invalid_client_with_www_authenticate(client, db):
+    api_client = make_client(db)
+    response = client_grant(client, api_client.client_id, "wrong-secret")
+    assert_oauth_error(response, 401, "invalid_client")
+    assert response.headers["www-authenticate"].startswith("Basic")
+
+
+def test_revoked_client_is_invalid_client(client, db):
+    api_client = make_client(db)
+    api_client.is_active = False
+    db.add(api_client)
+    db.flush()
+    assert_oauth_error(client_grant(client, api_client.client_id), 401, "invalid_client")
+
+
+def test_revoked_clients_existing_token_stops_working(client, db):
+    api_client = make_client(db)
+    token = client_grant(client, api_client.client_id).json()["access_token"]
+    db.refresh(api_client)
+    api_client.is_active = False
+    db.add(api_client)
+    db.flush()
+    assert_problem(client.get(ME_URL, headers=bearer(token)), 401, "unauthorized")
+
+
+# Bearer token verification
+
+
+def test_hand_built_token_with_every_claim_is_accepted(client, db, settings):
+    """The control for the refusals below: only the one named flaw makes them fail."""
+    user = make_user(db)
+    response = client.get(ME_URL, headers=bearer(signed(claims_for(settings, user))))
+    assert response.status_code == 200, response.text
+
+
+def test_expired_token_is_refused(client, db, settings):
+    user = make_user(db)
+    now = int(time.time())
+    token = signed(claims_for(settings, user, iat=now - 7200, exp=now - 60))
+    assert_problem(client.get(ME_URL, headers=bearer(token)), 401, "unauthorized")
+
+
+def test_token_signed_with_another_secret_is_refused(client, db, settings):
+    user = make_user(db)
+    token = signed(claims_for(settings, user), secret="another-secret-" + "y" * 40)
+    assert_problem(client.get(ME_URL, headers=bearer(token)), 401, "unauthorized")
+
+
+def test_token_signed_with_another_hmac_algorithm_is_refused(client, db, settings):
+    user = make_user(db)
+    token = signed(claims_for(settings, user), algorithm="HS512")
+    assert_problem(client.get(ME_URL, headers=bearer(token)), 401, "unauthorized")
+
+
+def test_unsigned_alg_none_token_is_refused(client, db, settings):
+    user = make_user(db)
+
+    def segment(part):
+        return base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
+
+    token = f"{segment({'alg': 'none', 'typ': 'JWT'})}.{segment(claims_for(settings, user))}."
+    assert_problem(client.get(ME_URL, headers=bearer(token)), 401, "unauthorized")
+
+
+@pytest.mark.parametrize(("claim", "value"), [("aud", "another-api"), ("iss", "another-issuer")])
+def test_token_for_another_audience_or_issuer_is_refused(client, db, settings, claim, value):
+    user = make_user(db)
+    token = signed(claims_for(settings, user, **{claim: value}))
+    assert_problem(client.get(ME_URL, headers=bearer(token)), 401, "unauthorized")
+
+
+@pytest.mark.parametrize("missing", security.REQUIRED_CLAIMS)
+def test_token_missing_a_required_claim_is_refused(client, db, settings, missing):
+    user = make_user(db)
+    claims = claims_for(settings, user)
+    del claims[missing]
+    assert_problem(client.get(ME_URL, headers=bearer(signed(claims))), 401, "unauthorized")
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [f"user:{uuid.uuid4()}", "user:not-a-uuid", "admin:{id}", "{id}", "client:{id}"],
+)
+def test_token_whose_subject_names_no_active_account_is_refused(client, db, settings, subject):
+    user = make_user(db)
+    token = signed(claims_for(settings, user, sub=subject.format(id=user.id)))
+    assert_problem(client.get(ME_URL, headers=bearer(token)), 401, "unauthorized")
+
+
+@pytest.mark.parametrize(
+    "header", ["Bearer not.a.jwt", "Bearer", "Basic dXNlcjpwYXNz", "garbage", "Bearer a b c"]
+)
+def test_garbage_authorization_header_is_401_with_bearer_challenge(client, header):
+    response = client.get(ME_URL, headers={"Authorization": header})
+    assert_problem(response, 401, "unauthorized")
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+# Throttling
+
+
+def test_account_is_throttled_after_ten_failures_even_from_many_addresses(db, client_at):
+    user = make_user(db)
+    for attempt in range(10):
+        response = password_grant(client_at(f"192.0.2.{attempt}"), user.email, WRONG_PASSWORD)
+        assert_oauth_error(response, 400, "invalid_grant")
+    response = password_grant(client_at("192.0.2.200"), user.email)
+    assert_problem(response, 429, "too-many-requests")
+    assert 1 <= int(response.headers["retry-after"]) <= 60
+
+
+def test_address_is_throttled_across_different_accounts(db, client_at):
+    user = make_user(db)
+    caller = client_at("198.51.100.7", login_attempts_per_minute=3)
+    for attempt in range(3):
+        response = password_grant(caller, f"unknown-{attempt}@example.org", WRONG_PASSWORD)
+        assert_oauth_error(response, 400, "invalid_grant")
+    response = password_grant(caller, user.email)
+    assert_problem(response, 429, "too-many-requests")
+    assert int(response.headers["retry-after"]) >= 1
+
+
+def test_client_credentials_failures_are_throttled_too(db, client_at):
+    api_client = make_client(db)
+    caller = client_at("198.51.100.8", login_attempts_per_minute=3)
+    for _ in range(3):
+        assert_oauth_error(
+            client_grant(caller, api_client.client_id, "wrong"), 401, "invalid_client"
+        )
+    assert_problem(client_grant(caller, api_client.client_id), 429, "too-many-requests")
+
+
+def test_successful_sign_in_forgets_the_accounts_earlier_failures(db, client_at):
+    user = make_user(db)
+    first = client_at("203.0.113.1", login_attempts_per_minute=3)
+    for _ in range(2):
+        assert_oauth_error(password_grant(first, user.email, WRONG_PASSWORD), 400, "invalid_grant")
+    assert password_grant(first, user.email).status_code == 200
+    second = client_at("203.0.113.2", login_attempts_per_minute=3)
+    for _ in range(2):
+        assert_oauth_error(password_grant(second, user.email, WRONG_PASSWORD), 400, "invalid_grant")
+    assert password_grant(second, user.email).status_code == 200
+
+
+def test_failed_attempt_is_recorded_per_account_and_per_address(client, db):
+    user = make_user(db)
+    password_grant(client, user.email, WRONG_PASSWORD)
+    assert failures_for(db, f"account:{user.email}") == 1
+    assert failures_for(db, "address:testclient") == 1
+
+
+def test_failure_records_survive_the_failed_requests_rollback(fresh_database):
+    """With real commits: the request's transaction rolls back, the failure count stays."""
+    database = Database.from_url(fresh_database)
+    try:
+        with database.transaction() as session:
+            email = make_user(session).email
+        app = create_app(make_settings(fresh_database), database)
+        with TestClient(app, raise_server_exceptions=False) as client:
+            response = password_grant(client, email, WRONG_PASSWORD)
+        assert_oauth_error(response, 400, "invalid_grant")
+        with database.session() as session:
+            keys = session.exec(select(LoginFailure.key)).all()
+        assert sorted(keys) == [f"account:{email}", "address:testclient"]
+    finally:
+        database.dispose()
