@@ -12,6 +12,7 @@ from fastapi import Query
 from pydantic import BaseModel
 from sqlalchemy import tuple_
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -79,7 +80,10 @@ def _decode(cursor: str, keys: Sequence[InstrumentedAttribute[Any]]) -> tuple[An
 
 
 def _typed(value: Any, key: InstrumentedAttribute[Any]) -> Any:
-    python_type = key.type.python_type
+    column_type = key.type
+    while isinstance(column_type, TypeDecorator):  # its python_type is `object`; ask the impl
+        column_type = column_type.impl_instance
+    python_type = column_type.python_type
     if python_type is datetime:
         return datetime.fromisoformat(value)
     if python_type is uuid.UUID:

@@ -1,6 +1,7 @@
 """`/api/v1/api-clients`: machine clients registered by administrators; the secret shown once."""
 
 import json
+import uuid
 
 import pytest
 from sqlmodel import select
@@ -27,7 +28,7 @@ def create(client, admin, body=PORTAL, **headers):
 
 
 def stored(db, client_uuid):
-    return db.exec(select(ApiClient).where(ApiClient.id == client_uuid)).one()
+    return db.exec(select(ApiClient).where(ApiClient.id == uuid.UUID(client_uuid))).one()
 
 
 def revoke_events(db, client_uuid):

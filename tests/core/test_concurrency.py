@@ -77,6 +77,15 @@ def stored_user(live: Live, user_id: uuid.UUID) -> User:
         return user
 
 
+def audit_count(live: Live, action: str, resource_id: uuid.UUID) -> int:
+    with live.database.session() as db:
+        return db.exec(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == action, AuditEvent.resource_id == str(resource_id))
+        ).one()
+
+
 def test_two_racing_patches_with_the_same_etag_let_exactly_one_win(live: Live) -> None:
     first, second = make_admins(live, 2)
     for round_ in range(ROUNDS):
@@ -103,6 +112,7 @@ def test_two_racing_patches_with_the_same_etag_let_exactly_one_win(live: Live) -
         assert stored.name == winner.json()["name"]
         assert stored.name in names
         assert stored.version == 2
+        assert audit_count(live, "user.update", user_id) == 1
 
 
 def create_user_request(headers: dict[str, str], key: str, **body: Any) -> dict[str, Any]:
@@ -132,12 +142,7 @@ def test_parallel_creates_with_one_idempotency_key_make_one_user(live: Live) -> 
     with live.database.session() as db:
         users = db.exec(select(User).where(User.email == "racer@example.org")).all()
         assert len(users) == 1
-        creations = db.exec(
-            select(func.count())
-            .select_from(AuditEvent)
-            .where(AuditEvent.action == "user.create", AuditEvent.resource_id == str(users[0].id))
-        ).one()
-        assert creations == 1
+    assert audit_count(live, "user.create", users[0].id) == 1
 
 
 def test_parallel_creates_with_one_key_replay_the_first_answer(live: Live) -> None:

@@ -101,6 +101,28 @@ def test_a_hand_made_cursor_of_the_right_shape_starts_after_it(client: TestClien
     assert response.json()["next_cursor"] is None
 
 
+def test_a_cursor_walks_a_list_ordered_by_time_and_id(
+    client: TestClient, db: Session, admin_headers: dict[str, str]
+) -> None:
+    for _ in range(4):
+        make_user(db)
+    whole = client.get("/api/v1/users", params={"limit": 200}, headers=admin_headers).json()
+
+    ids: list[str] = []
+    cursor: str | None = None
+    for _ in range(10):
+        params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        response = client.get("/api/v1/users", params=params, headers=admin_headers)
+        assert response.status_code == 200, response.text
+        ids += [user["id"] for user in response.json()["items"]]
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            break
+
+    assert ids == [user["id"] for user in whole["items"]]
+    assert len(ids) == len(set(ids)) >= 5
+
+
 def test_is_member_true_lists_the_193_member_states(client: TestClient) -> None:
     pages = walk(client, is_member="true", limit=200)
 
@@ -158,7 +180,9 @@ def test_patch_without_if_match_is_428(
 def test_patch_with_a_stale_etag_is_412(
     client: TestClient, db: Session, admin_headers: dict[str, str]
 ) -> None:
-    response = client.patch(f"{STATES}/SDN", json=FLAG, headers={**admin_headers, "If-Match": '"0"'})
+    response = client.patch(
+        f"{STATES}/SDN", json=FLAG, headers={**admin_headers, "If-Match": '"0"'}
+    )
 
     body = assert_problem(response, 412, "precondition-failed")
     assert body["current_etag"] == '"1"'
@@ -182,7 +206,9 @@ def test_patch_accepts_a_weak_tag_a_star_or_a_list(
 def test_a_change_answers_with_the_next_etag(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:
-    response = client.patch(f"{STATES}/SDN", json=FLAG, headers={**admin_headers, "If-Match": '"1"'})
+    response = client.patch(
+        f"{STATES}/SDN", json=FLAG, headers={**admin_headers, "If-Match": '"1"'}
+    )
 
     assert response.headers["etag"] == '"2"'
     assert response.json()["version"] == 2
