@@ -15,6 +15,7 @@ from app.core.handlers import install_problem_handlers
 from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.core.security import prepare_decoy_hash
 from app.core.settings import Settings, get_settings
 from app.states.router import router as states_router
 
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        prepare_decoy_hash()  # so the first unknown-account sign-in costs what the others do
         yield
         app.state.database.dispose()
 

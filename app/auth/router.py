@@ -198,6 +198,7 @@ def create_api_client(
         key=key,
         request_fingerprint=fingerprint("POST", request.url.path, body),
         create=create,
+        never_replayed=frozenset({"client_secret"}),
     )
 
 

@@ -75,8 +75,12 @@ def create_once(
     key: str | None,
     request_fingerprint: str,
     create: Callable[[], Created],
+    never_replayed: frozenset[str] = frozenset(),
 ) -> JSONResponse:
-    """Run `create` unless this owner already used `key`; answer 201 or replay the first answer."""
+    """Run `create` unless this owner already used `key`; answer 201 or replay the first answer.
+
+    Fields in `never_replayed` (secrets shown once) are not stored, so a replay omits them.
+    """
     if key is None:
         return created_response(*create())
     existing = _live_record(db, owner, key)
@@ -85,7 +89,8 @@ def create_once(
     try:
         with db.begin_nested():
             obj, location = create()
-            db.add(_record(owner, key, request_fingerprint, obj, location))
+            kept = obj.model_dump(mode="json", exclude=set(never_replayed))
+            db.add(_record(owner, key, request_fingerprint, kept, location))
             db.flush()
     except IntegrityError:
         existing = _live_record(db, owner, key)
@@ -95,13 +100,15 @@ def create_once(
     return created_response(obj, location)
 
 
-def _record(owner: str, key: str, request_fingerprint: str, obj: BaseModel, location: str) -> Any:
+def _record(
+    owner: str, key: str, request_fingerprint: str, body: dict[str, Any], location: str
+) -> IdempotencyRecord:
     return IdempotencyRecord(
         owner=owner,
         key=key,
         fingerprint=request_fingerprint,
         status_code=201,
-        body=obj.model_dump(mode="json"),
+        body=body,
         location=location,
     )
 

@@ -40,13 +40,13 @@ def password_needs_rehash(password_hash: str) -> bool:
 
 
 @cache
-def _decoy_hash() -> str:
+def prepare_decoy_hash() -> str:
     return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def burn_password_check(password: str) -> None:
     """Spend the time of a real check, so that an unknown account is not told apart by timing."""
-    verify_password(_decoy_hash(), password)
+    verify_password(prepare_decoy_hash(), password)
 
 
 def new_client_secret() -> str:
