@@ -5,6 +5,7 @@ from sqlalchemy import Connection
 
 from app.core.all_models import metadata
 from app.core.db import make_engine
+from app.core.migrate import include_object
 from app.core.settings import get_settings
 
 
@@ -14,6 +15,7 @@ def run_migrations(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

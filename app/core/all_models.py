@@ -4,6 +4,16 @@ from app.audit import models as audit_models
 from app.auth import models as auth_models
 from app.core import idempotency
 from app.core.models import metadata
+from app.recommendations import models as recommendations_models
 from app.states import models as states_models
+from app.taxonomies import models as taxonomies_models
 
-__all__ = ["audit_models", "auth_models", "idempotency", "metadata", "states_models"]
+__all__ = [
+    "audit_models",
+    "auth_models",
+    "idempotency",
+    "metadata",
+    "recommendations_models",
+    "states_models",
+    "taxonomies_models",
+]

@@ -11,6 +11,25 @@ from app.core.db import Database
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
+# Search structures that live beside the models, created by the migrations per database.
+UNMODELLED_TABLE_PREFIX = "recommendations_fts"
+UNMODELLED_COLUMNS = {("recommendations", "search_vector")}
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Which database objects the models describe (for autogenerate comparisons)."""
+    if type_ == "table" and name and name.startswith(UNMODELLED_TABLE_PREFIX):
+        return False
+    if type_ == "column" and reflected and compare_to is None:
+        table = getattr(getattr(obj, "table", None), "name", None)
+        return (table, name) not in UNMODELLED_COLUMNS
+    if type_ == "index" and name == "ix_recommendations_search_vector":
+        return False
+    return True
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
