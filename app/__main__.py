@@ -11,6 +11,7 @@ from app.auth.models import Role
 from app.core.db import Database
 from app.core.errors import Problem
 from app.core.settings import get_settings
+from app.recommendations.schemas import ImportReport
 
 
 def _database() -> Database:
@@ -66,6 +67,43 @@ def cmd_seed_demo(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_recommendations(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from app.recommendations.importing import import_file
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: no such file {path}", file=sys.stderr)
+        return 2
+    try:
+        with _database().transaction() as db:
+            report = import_file(
+                db, None, path, requested_format=args.format, filename=path.name,
+                state=args.state, dry_run=args.dry_run,
+            )  # fmt: skip
+            shown = ImportReport.model_validate(report)
+    except Problem as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 1
+    _print_report(shown)
+    return 0 if shown.status == "succeeded" else 1
+
+
+def _print_report(report: ImportReport) -> None:
+    mode = " (dry run: nothing written)" if report.dry_run else ""
+    print(f"import {report.id}: {report.status}{mode}")
+    print(f"  format {report.format}, rows read {report.rows_read}")
+    print(f"  created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
+          f"duplicates {report.duplicates}, rejected {len(report.rejected)}")  # fmt: skip
+    for rejection in report.rejected[:50]:
+        print(f"  row {rejection.row}: {rejection.reason}")
+    if len(report.rejected) > 50:
+        print(f"  ... and {len(report.rejected) - 50} more rejected rows")
+    if report.error:
+        print(f"  error: {report.error}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -77,10 +115,26 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--state", help="ISO alpha-3 code, for State roles")
     user.add_argument("--name")
     commands.add_parser("seed-demo", help="demo States' accounts and data (not in production)")
+    imports = commands.add_parser("import-recommendations", help="import a recommendation file")
+    imports.add_argument("file")
+    imports.add_argument(
+        "--format", default="auto", choices=["auto", "uhri", "ohchr_matrix", "upr_info"]
+    )
+    imports.add_argument(
+        "--state", help="ISO alpha-3 of the State under review, if the file does not say"
+    )
+    imports.add_argument(
+        "--dry-run", action="store_true", help="report what would change; write nothing"
+    )
     return parser
 
 
-HANDLERS = {"migrate": cmd_migrate, "create-user": cmd_create_user, "seed-demo": cmd_seed_demo}
+HANDLERS = {
+    "migrate": cmd_migrate,
+    "create-user": cmd_create_user,
+    "seed-demo": cmd_seed_demo,
+    "import-recommendations": cmd_import_recommendations,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,9 @@ from app.core.logging import configure_logging
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.security import prepare_decoy_hash
 from app.core.settings import Settings, get_settings
+from app.recommendations.router import catalogue_router, clusters_router, imports_router
 from app.states.router import router as states_router
+from app.taxonomies.router import router as taxonomies_router
 
 API_PREFIX = "/api/v1"
 DESCRIPTION = """
@@ -33,7 +35,17 @@ resources carry an `ETag`; send it back in `If-Match` to change them. Creating P
 
 def api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
-    for router in (auth_router, users_router, clients_router, states_router, audit_router):
+    for router in (
+        auth_router,
+        users_router,
+        clients_router,
+        states_router,
+        taxonomies_router,
+        catalogue_router,
+        imports_router,
+        clusters_router,
+        audit_router,
+    ):
         api.include_router(router)
     return api
 

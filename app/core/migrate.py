@@ -14,6 +14,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # Search structures that live beside the models, created by the migrations per database.
 UNMODELLED_TABLE_PREFIX = "recommendations_fts"
 UNMODELLED_COLUMNS = {("recommendations", "search_vector")}
+UNMODELLED_INDEX = "ix_recommendations_search_vector"
 
 
 def include_object(
@@ -25,9 +26,7 @@ def include_object(
     if type_ == "column" and reflected and compare_to is None:
         table = getattr(getattr(obj, "table", None), "name", None)
         return (table, name) not in UNMODELLED_COLUMNS
-    if type_ == "index" and name == "ix_recommendations_search_vector":
-        return False
-    return True
+    return not (type_ == "index" and name == UNMODELLED_INDEX)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -1,0 +1,354 @@
+"""Importing recommendation files into the catalogue, idempotently and all or nothing.
+
+One import is one savepoint: it lands whole or not at all, and its report is kept whatever the
+outcome (a dry run rolls the savepoint back and keeps only the report). A recommendation is
+identified by its source key, so importing a file again changes nothing and a newer file
+updates the recommendations it changes, in place and audited.
+"""
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, insert
+from sqlmodel import Session, col, select
+
+from app.audit.service import record
+from app.auth.principal import Principal
+from app.core.errors import UnprocessableContent
+from app.core.models import utcnow
+from app.recommendations.importers import (
+    ImportFormat,
+    ParsedRecommendation,
+    RowRejection,
+    UnreadableFile,
+    detect_format,
+    read_recommendations,
+)
+from app.recommendations.models import (
+    Recommendation,
+    RecommendationAffectedPerson,
+    RecommendationImport,
+    RecommendationSdg,
+    RecommendationTheme,
+    RecommendingState,
+)
+from app.recommendations.service import to_read
+from app.states.models import State
+from app.taxonomies.service import TermCache
+
+log = logging.getLogger(__name__)
+CHUNK_SIZE = 1000
+MAX_REJECTIONS_KEPT = 10_000
+
+
+class UnreadableUpload(UnprocessableContent):
+    slug = "unreadable-file"
+    title = "The file cannot be imported"
+
+
+@dataclass
+class Tally:
+    rows_read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def reject(self, row: int, reason: str) -> None:
+        if len(self.rejected) < MAX_REJECTIONS_KEPT:
+            self.rejected.append({"row": row, "reason": reason})
+
+
+def import_file(
+    db: Session,
+    who: Principal | None,
+    path: Path,
+    *,
+    requested_format: str = "auto",
+    filename: str | None = None,
+    state: str | None = None,
+    dry_run: bool = False,
+) -> RecommendationImport:
+    """Import one file; returns its report. An unreadable file is refused with UnreadableUpload."""
+    state = _known_state(db, state)
+    try:
+        fmt = (
+            detect_format(path, filename)
+            if requested_format == "auto"
+            else ImportFormat(requested_format)
+        )
+    except UnreadableFile as exc:
+        raise UnreadableUpload(str(exc)) from exc
+    report = RecommendationImport(
+        status="running",
+        format=fmt.value,
+        filename=filename,
+        state_code=state,
+        dry_run=dry_run,
+        created_by_id=who.id if who else None,
+    )
+    db.add(report)
+    db.flush()
+    tally = Tally()
+    try:
+        with db.begin_nested() as savepoint:
+            rows = read_recommendations(path, fmt, state=state)
+            _load(db, who, report.id, rows, tally)
+            if dry_run:
+                savepoint.rollback()
+    except UnreadableFile as exc:
+        raise UnreadableUpload(str(exc)) from exc
+    except Exception:
+        log.exception("import failed", extra={"import_id": str(report.id)})
+        _finish(report, tally, "failed", "the import failed part-way; nothing was imported")
+        return report
+    _finish(report, tally, "succeeded", None)
+    if not dry_run:
+        summary = {k: v for k, v in vars(tally).items() if k != "rejected"}
+        record(
+            db,
+            who,
+            "recommendation_import.run",
+            resource_type="recommendation_import",
+            resource_id=report.id,
+            state_code=state,
+            after=summary | {"format": fmt.value},
+        )
+    return report
+
+
+def _known_state(db: Session, state: str | None) -> str | None:
+    if state is None:
+        return None
+    if db.get(State, state.upper()) is None:
+        raise UnprocessableContent(f"unknown State code {state!r}")
+    return state.upper()
+
+
+def _finish(report: RecommendationImport, tally: Tally, status: str, error: str | None) -> None:
+    report.status = status
+    report.error = error
+    report.rows_read = tally.rows_read
+    report.created, report.updated, report.unchanged = tally.created, tally.updated, tally.unchanged
+    report.duplicates = tally.duplicates
+    report.rejected = list(tally.rejected)
+    report.finished_at = report.updated_at = utcnow()
+
+
+def _load(
+    db: Session,
+    who: Principal | None,
+    import_id: uuid.UUID,
+    rows: Iterable[ParsedRecommendation | RowRejection],
+    tally: Tally,
+) -> None:
+    terms = TermCache(db)
+    for batch in _accepted_batches(rows, terms, tally):
+        _apply(db, who, import_id, batch, terms, tally)
+
+
+Accepted = tuple[ParsedRecommendation, str]
+"""A row to store, with the hash of its content."""
+
+
+def _accepted_batches(
+    rows: Iterable[ParsedRecommendation | RowRejection], terms: TermCache, tally: Tally
+) -> Iterator[list[Accepted]]:
+    first_seen: dict[str, tuple[int, str]] = {}
+    batch: list[Accepted] = []
+    for parsed in rows:
+        tally.rows_read += 1
+        if isinstance(parsed, RowRejection):
+            tally.reject(parsed.row, parsed.reason)
+            continue
+        unknown = [code for code in parsed.sdg_targets if code not in terms.sdg_codes]
+        if unknown:
+            tally.reject(parsed.row, f"unknown SDG target or goal {', '.join(unknown)}")
+            continue
+        digest = content_hash(parsed)
+        earlier = first_seen.setdefault(parsed.source_key, (parsed.row, digest))
+        if earlier != (parsed.row, digest):
+            if earlier[1] == digest:
+                tally.duplicates += 1
+            else:
+                tally.reject(
+                    parsed.row, f"same recommendation as row {earlier[0]} but different content"
+                )
+            continue
+        batch.append((parsed, digest))
+        if len(batch) >= CHUNK_SIZE:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def content_hash(parsed: ParsedRecommendation) -> str:
+    content = {
+        "state": parsed.state_code,
+        "mechanism": parsed.mechanism,
+        "body": parsed.body,
+        "cycle": parsed.cycle,
+        "session": parsed.session,
+        "symbol": parsed.document_symbol,
+        "paragraph": parsed.paragraph,
+        "date": parsed.date.isoformat() if parsed.date else None,
+        "text": parsed.text,
+        "position": parsed.position,
+        "recommending": sorted(parsed.recommending_states),
+        "themes": sorted(
+            [t.code or "", " ".join(t.name.split()).casefold()] for t in parsed.themes
+        ),
+        "persons": sorted(" ".join(p.split()).casefold() for p in parsed.affected_persons),
+        "sdgs": sorted(parsed.sdg_targets),
+        "uhri": parsed.uhri_id,
+        "position_source": parsed.position_source,
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def _apply(
+    db: Session,
+    who: Principal | None,
+    import_id: uuid.UUID,
+    batch: list[Accepted],
+    terms: TermCache,
+    tally: Tally,
+) -> None:
+    keys = [parsed.source_key for parsed, _ in batch]
+    existing = {
+        key: (rid, digest)
+        for rid, key, digest in db.exec(
+            select(Recommendation.id, Recommendation.source_key, Recommendation.content_hash).where(
+                col(Recommendation.source_key).in_(keys)
+            )
+        ).all()
+    }
+    fresh: list[tuple[uuid.UUID, ParsedRecommendation, str]] = []
+    for parsed, digest in batch:
+        known = existing.get(parsed.source_key)
+        if known is None:
+            fresh.append((uuid.uuid4(), parsed, digest))
+        elif known[1] == digest:
+            tally.unchanged += 1
+        else:
+            _update(db, who, known[0], parsed, digest, import_id, terms)
+            tally.updated += 1
+    if fresh:
+        _insert(db, fresh, import_id, terms)
+        tally.created += len(fresh)
+
+
+def _columns(parsed: ParsedRecommendation, digest: str, import_id: uuid.UUID) -> dict[str, Any]:
+    return {
+        "source_key": parsed.source_key,
+        "source_format": parsed.source_key.split(":", 1)[0],
+        "uhri_id": parsed.uhri_id,
+        "state_code": parsed.state_code,
+        "mechanism": parsed.mechanism,
+        "body": parsed.body,
+        "cycle": parsed.cycle,
+        "session": parsed.session,
+        "document_symbol": parsed.document_symbol,
+        "paragraph": parsed.paragraph,
+        "position_source": parsed.position_source,
+        "date": parsed.date,
+        "text": parsed.text,
+        "position": parsed.position,
+        "content_hash": digest,
+        "last_import_id": import_id,
+    }
+
+
+def _insert(
+    db: Session,
+    fresh: list[tuple[uuid.UUID, ParsedRecommendation, str]],
+    import_id: uuid.UUID,
+    terms: TermCache,
+) -> None:
+    now = utcnow()
+    db.execute(
+        insert(Recommendation),
+        [
+            {"id": rid, "version": 1, "created_at": now, "updated_at": now}
+            | _columns(parsed, digest, import_id)
+            for rid, parsed, digest in fresh
+        ],
+    )
+    _insert_links(db, [(rid, parsed) for rid, parsed, _ in fresh], terms)
+
+
+def _insert_links(
+    db: Session, items: list[tuple[uuid.UUID, ParsedRecommendation]], terms: TermCache
+) -> None:
+    links: dict[Any, list[dict[str, Any]]] = {
+        RecommendingState: [],
+        RecommendationTheme: [],
+        RecommendationAffectedPerson: [],
+        RecommendationSdg: [],
+    }
+    for rid, parsed in items:
+        links[RecommendingState] += [
+            {"recommendation_id": rid, "state_code": code}
+            for code in set(parsed.recommending_states)
+        ]
+        links[RecommendationTheme] += [
+            {"recommendation_id": rid, "theme_id": theme_id}
+            for theme_id in {terms.theme_id(t.code, t.name) for t in parsed.themes}
+        ]
+        links[RecommendationAffectedPerson] += [
+            {"recommendation_id": rid, "affected_person_id": person_id}
+            for person_id in {terms.person_id(name) for name in parsed.affected_persons}
+        ]
+        links[RecommendationSdg] += [
+            {"recommendation_id": rid, "code": code, "goal": int(code.split(".")[0])}
+            for code in set(parsed.sdg_targets)
+        ]
+    for model, values in links.items():
+        if values:
+            db.execute(insert(model), values)
+
+
+def _update(
+    db: Session,
+    who: Principal | None,
+    rid: uuid.UUID,
+    parsed: ParsedRecommendation,
+    digest: str,
+    import_id: uuid.UUID,
+    terms: TermCache,
+) -> None:
+    recommendation = db.get(Recommendation, rid)
+    assert recommendation is not None
+    before = to_read(db, [recommendation])[0]
+    recommendation.touch()
+    for name, value in _columns(parsed, digest, import_id).items():
+        setattr(recommendation, name, value)
+    db.add(recommendation)
+    for model in (
+        RecommendingState,
+        RecommendationTheme,
+        RecommendationAffectedPerson,
+        RecommendationSdg,
+    ):
+        db.execute(delete(model).where(model.recommendation_id == rid))  # type: ignore[attr-defined]
+    _insert_links(db, [(rid, parsed)], terms)
+    db.flush()
+    after = to_read(db, [recommendation])[0]
+    record(
+        db,
+        who,
+        "recommendation.update",
+        resource_type="recommendation",
+        resource_id=rid,
+        state_code=recommendation.state_code,
+        before=before,
+        after=after,
+    )

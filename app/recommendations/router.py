@@ -1,0 +1,249 @@
+import hashlib
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, BinaryIO
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from pydantic import BaseModel
+from sqlmodel import col, select
+
+from app.auth.dependencies import Admin, Anyone, require
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.core.concurrency import IfMatch, set_etag
+from app.core.deps import DbSession
+from app.core.errors import NotFound
+from app.core.idempotency import IdempotencyKey, create_once, fingerprint
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
+from app.recommendations import clusters, service
+from app.recommendations.importing import import_file
+from app.recommendations.models import RecommendationImport
+from app.recommendations.schemas import (
+    ClusterCreate,
+    ClusterPage,
+    ClusterRead,
+    ClusterUpdate,
+    ImportFormatChoice,
+    ImportReport,
+    ImportReportPage,
+    ImportRequest,
+    RecommendationPage,
+    RecommendationRead,
+)
+from app.taxonomies.vocabularies import Mechanism, Position
+
+catalogue_router = APIRouter(prefix="/recommendations", tags=["recommendations"])
+imports_router = APIRouter(prefix="/recommendation-imports", tags=["recommendation-imports"])
+clusters_router = APIRouter(prefix="/recommendation-clusters", tags=["recommendation-clusters"])
+
+StateReader = Annotated[Principal, Depends(require(Role.state_contributor, Role.state_focal_point))]
+FocalPoint = Annotated[Principal, Depends(require(Role.state_focal_point))]
+ShortText = Annotated[str | None, Query(max_length=300)]
+
+
+@catalogue_router.get("", response_model=RecommendationPage, operation_id="list_recommendations")
+def list_recommendations(
+    _who: Anyone,
+    db: DbSession,
+    state: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
+    mechanism: Mechanism | None = None,
+    body: ShortText = None,
+    cycle: Annotated[int | None, Query(ge=1, le=99)] = None,
+    session: Annotated[int | None, Query(ge=1, le=999)] = None,
+    position: Position | None = None,
+    theme: ShortText = None,
+    affected_person: ShortText = None,
+    sdg: Annotated[str | None, Query(pattern=r"^\d{1,2}(\.(\d{1,2}|[a-cA-C]))?$")] = None,
+    recommending_state: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
+    q: Annotated[
+        str | None, Query(max_length=500, description="Words that must all appear")
+    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> RecommendationPage:
+    """Search the catalogue; every filter combines with the others. Public.
+
+    `theme` takes a UHRI code (`A12`) or a theme name; `sdg` a goal (`16`) or a target (`16.3`);
+    `q` is full text, stemmed (all words must match)."""
+    where = service.CatalogueFilter(
+        state=state,
+        mechanism=mechanism,
+        body=body,
+        cycle=cycle,
+        session=session,
+        position=position,
+        theme=theme,
+        affected_person=affected_person,
+        sdg=sdg,
+        recommending_state=recommending_state,
+        q=q,
+    )
+    items, next_cursor = service.search(db, where, limit=limit, cursor=cursor)
+    return RecommendationPage(items=items, next_cursor=next_cursor)
+
+
+@catalogue_router.get(
+    "/{recommendation_id}", response_model=RecommendationRead, operation_id="get_recommendation"
+)
+def get_recommendation(
+    _who: Anyone, db: DbSession, recommendation_id: uuid.UUID, response: Response
+) -> RecommendationRead:
+    """One recommendation. Public."""
+    recommendation = service.get(db, recommendation_id)
+    set_etag(response, recommendation.version)
+    return recommendation
+
+
+@contextmanager
+def _saved(upload: BinaryIO) -> Iterator[tuple[Path, str]]:
+    """The upload as a file on disk (importers stream from a path), and its SHA-256."""
+    digest = hashlib.sha256()
+    with tempfile.NamedTemporaryFile(prefix="item10-import-", delete=False) as target:
+        while chunk := upload.read(1024 * 1024):
+            digest.update(chunk)
+            target.write(chunk)
+    try:
+        yield Path(target.name), digest.hexdigest()
+    finally:
+        Path(target.name).unlink(missing_ok=True)
+
+
+@imports_router.post(
+    "",
+    response_model=ImportReport,
+    status_code=201,
+    operation_id="create_recommendation_import",
+    responses={413: {"description": "The file is larger than MAX_UPLOAD_BYTES"}},
+)
+def create_recommendation_import(
+    who: Admin,
+    db: DbSession,
+    request: Request,
+    file: Annotated[UploadFile, File(description="A UHRI export, OHCHR matrix or UPR Info export")],
+    format: Annotated[ImportFormatChoice, Form()] = "auto",
+    state: Annotated[str | None, Form(min_length=3, max_length=3)] = None,
+    dry_run: Annotated[bool, Form()] = False,
+    key: IdempotencyKey = None,
+) -> Response:
+    """Import a recommendation file, whole or not at all. Administrators.
+
+    The format is recognised from the content unless given. `state` names the State under
+    review when the document does not. `dry_run` reports what would happen and changes nothing.
+    """
+    with _saved(file.file) as (path, digest):
+
+        def run() -> tuple[BaseModel, str]:
+            report = import_file(
+                db, who, path, requested_format=format, filename=file.filename,
+                state=state, dry_run=dry_run,
+            )  # fmt: skip
+            return ImportReport.model_validate(report), f"{request.url.path}/{report.id}"
+
+        options = ImportRequest(file_sha256=digest, format=format, state=state, dry_run=dry_run)
+        return create_once(
+            db,
+            owner=who.subject,
+            key=key,
+            request_fingerprint=fingerprint("POST", request.url.path, options),
+            create=run,
+        )
+
+
+@imports_router.get("", response_model=ImportReportPage, operation_id="list_recommendation_imports")
+def list_recommendation_imports(
+    _who: Admin, db: DbSession, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> ImportReportPage:
+    """Import reports, newest first. Administrators."""
+    statement = select(RecommendationImport)
+    keys = [col(RecommendationImport.created_at), col(RecommendationImport.id)]
+    rows, next_cursor = paginate(db, statement, keys, limit=limit, cursor=cursor, descending=True)
+    return ImportReportPage(
+        items=[ImportReport.model_validate(r) for r in rows], next_cursor=next_cursor
+    )
+
+
+@imports_router.get(
+    "/{import_id}", response_model=ImportReport, operation_id="get_recommendation_import"
+)
+def get_recommendation_import(_who: Admin, db: DbSession, import_id: uuid.UUID) -> ImportReport:
+    report = db.get(RecommendationImport, import_id)
+    if report is None:
+        raise NotFound(f"no import {import_id}")
+    return ImportReport.model_validate(report)
+
+
+@clusters_router.get("", response_model=ClusterPage, operation_id="list_recommendation_clusters")
+def list_recommendation_clusters(
+    who: StateReader, db: DbSession, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> ClusterPage:
+    """The caller's State's clusters."""
+    items, next_cursor = clusters.list_clusters(db, who, limit=limit, cursor=cursor)
+    return ClusterPage(items=items, next_cursor=next_cursor)
+
+
+@clusters_router.post(
+    "", response_model=ClusterRead, status_code=201, operation_id="create_recommendation_cluster"
+)
+def create_recommendation_cluster(
+    who: FocalPoint,
+    db: DbSession,
+    body: ClusterCreate,
+    request: Request,
+    key: IdempotencyKey = None,
+) -> Response:
+    """Group recommendations addressed to the caller's State. Focal points."""
+
+    def create() -> tuple[BaseModel, str]:
+        cluster = clusters.create_cluster(db, who, body)
+        return clusters.to_read(db, [cluster])[0], f"{request.url.path}/{cluster.id}"
+
+    return create_once(
+        db,
+        owner=who.subject,
+        key=key,
+        request_fingerprint=fingerprint("POST", request.url.path, body),
+        create=create,
+    )
+
+
+@clusters_router.get(
+    "/{cluster_id}", response_model=ClusterRead, operation_id="get_recommendation_cluster"
+)
+def get_recommendation_cluster(
+    who: StateReader, db: DbSession, cluster_id: uuid.UUID, response: Response
+) -> ClusterRead:
+    cluster = clusters.get_cluster(db, who, cluster_id)
+    set_etag(response, cluster.version)
+    return clusters.to_read(db, [cluster])[0]
+
+
+@clusters_router.patch(
+    "/{cluster_id}", response_model=ClusterRead, operation_id="update_recommendation_cluster"
+)
+def update_recommendation_cluster(
+    who: FocalPoint,
+    db: DbSession,
+    cluster_id: uuid.UUID,
+    body: ClusterUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ClusterRead:
+    """Rename, describe or change the members. Focal points; `If-Match` required."""
+    cluster = clusters.get_cluster(db, who, cluster_id)
+    cluster = clusters.update_cluster(db, who, cluster, body, if_match)
+    set_etag(response, cluster.version)
+    return clusters.to_read(db, [cluster])[0]
+
+
+@clusters_router.delete(
+    "/{cluster_id}", status_code=204, operation_id="delete_recommendation_cluster"
+)
+def delete_recommendation_cluster(
+    who: FocalPoint, db: DbSession, cluster_id: uuid.UUID, if_match: IfMatch = None
+) -> Response:
+    """Delete a cluster (the recommendations stay). Focal points; `If-Match` required."""
+    clusters.delete_cluster(db, who, clusters.get_cluster(db, who, cluster_id), if_match)
+    return Response(status_code=204)

@@ -1,0 +1,222 @@
+"""Reading the catalogue: filters, full-text search and the public shape of a recommendation.
+
+The catalogue is public: every function here serves anonymous callers too.
+"""
+
+import re
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, func, or_, text
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from app.core.errors import NotFound
+from app.core.pagination import paginate
+from app.recommendations.models import (
+    Recommendation,
+    RecommendationAffectedPerson,
+    RecommendationSdg,
+    RecommendationTheme,
+    RecommendingState,
+)
+from app.recommendations.schemas import RecommendationRead, SourceRef, ThemeRef
+from app.taxonomies.models import AffectedPerson, Theme, term_key
+from app.taxonomies.vocabularies import Mechanism, Position
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class CatalogueFilter:
+    state: str | None = None
+    mechanism: Mechanism | None = None
+    body: str | None = None
+    cycle: int | None = None
+    session: int | None = None
+    position: Position | None = None
+    theme: str | None = None
+    affected_person: str | None = None
+    sdg: str | None = None
+    recommending_state: str | None = None
+    q: str | None = None
+
+
+def search(
+    db: Session, where: CatalogueFilter, *, limit: int, cursor: str | None
+) -> tuple[list[RecommendationRead], str | None]:
+    statement = select(Recommendation).where(*_conditions(db, where))
+    rows, next_cursor = paginate(
+        db,
+        statement,
+        [Recommendation.created_at, Recommendation.id],  # type: ignore[list-item]
+        limit=limit,
+        cursor=cursor,
+    )
+    return to_read(db, rows), next_cursor
+
+
+def _conditions(db: Session, where: CatalogueFilter) -> list[ColumnElement[bool]]:
+    r = Recommendation
+    conditions: list[ColumnElement[bool]] = []
+    for column, value in (
+        (r.state_code, where.state and where.state.upper()),
+        (r.mechanism, where.mechanism),
+        (r.cycle, where.cycle),
+        (r.session, where.session),
+        (r.position, where.position),
+    ):
+        if value is not None:
+            conditions.append(column == value)  # type: ignore[arg-type]
+    if where.body:
+        conditions.append(func.lower(r.body) == where.body.lower())
+    if where.theme:
+        conditions.append(r.id.in_(_with_theme(where.theme)))  # type: ignore[attr-defined]
+    if where.affected_person:
+        conditions.append(r.id.in_(_with_affected_person(where.affected_person)))  # type: ignore[attr-defined]
+    if where.sdg:
+        conditions.append(r.id.in_(_with_sdg(where.sdg)))  # type: ignore[attr-defined]
+    if where.recommending_state:
+        conditions.append(r.id.in_(_recommended_by(where.recommending_state)))  # type: ignore[attr-defined]
+    if where.q and where.q.strip():
+        conditions.append(_matches_text(db, where.q))
+    return conditions
+
+
+def _with_theme(theme: str) -> SelectOfScalar[uuid.UUID]:
+    """A UHRI code (`A12`) or a theme name, case and spacing ignored."""
+    matching = select(Theme.id).where(
+        or_(col(Theme.code) == theme.strip().upper(), col(Theme.key) == term_key(theme))
+    )
+    return select(RecommendationTheme.recommendation_id).where(
+        RecommendationTheme.theme_id.in_(matching)  # type: ignore[attr-defined]
+    )
+
+
+def _with_affected_person(name: str) -> SelectOfScalar[uuid.UUID]:
+    matching = select(AffectedPerson.id).where(AffectedPerson.key == term_key(name))
+    return select(RecommendationAffectedPerson.recommendation_id).where(
+        RecommendationAffectedPerson.affected_person_id.in_(matching)  # type: ignore[attr-defined]
+    )
+
+
+def _with_sdg(sdg: str) -> SelectOfScalar[uuid.UUID]:
+    """`16` is every link into goal 16, its targets included; `16.3` that target only."""
+    code = sdg.strip()
+    link = RecommendationSdg
+    if code.isdigit():
+        return select(link.recommendation_id).where(link.goal == int(code))
+    return select(link.recommendation_id).where(link.code == code.lower())
+
+
+def _recommended_by(state: str) -> SelectOfScalar[uuid.UUID]:
+    return select(RecommendingState.recommendation_id).where(
+        RecommendingState.state_code == state.strip().upper()
+    )
+
+
+def _matches_text(db: Session, query: str) -> ColumnElement[bool]:
+    """Every word must match (stemmed); PostgreSQL also honours quotes and `-word`."""
+    if db.get_bind().dialect.name == "postgresql":
+        return text(
+            "recommendations.search_vector @@ websearch_to_tsquery('english', :q)"
+        ).bindparams(q=query)  # type: ignore[return-value]
+    words = _WORD.findall(query)
+    if not words:
+        return text("1 = 0")  # type: ignore[return-value]
+    expression = " ".join(f'"{word}"' for word in words)
+    return text(
+        "recommendations.rowid IN "
+        "(SELECT rowid FROM recommendations_fts WHERE recommendations_fts MATCH :q)"
+    ).bindparams(q=expression)  # type: ignore[return-value]
+
+
+def get(db: Session, recommendation_id: uuid.UUID) -> RecommendationRead:
+    recommendation = db.get(Recommendation, recommendation_id)
+    if recommendation is None:
+        raise NotFound(f"no recommendation {recommendation_id}")
+    return to_read(db, [recommendation])[0]
+
+
+def to_read(db: Session, rows: Sequence[Recommendation]) -> list[RecommendationRead]:
+    """The public shape of many recommendations, with four queries whatever their number."""
+    ids = [row.id for row in rows]
+    if not ids:
+        return []
+    recommending = _grouped(
+        db.exec(
+            select(RecommendingState.recommendation_id, RecommendingState.state_code).where(
+                RecommendingState.recommendation_id.in_(ids)  # type: ignore[attr-defined]
+            )
+        ).all()
+    )
+    themes = _grouped(
+        db.exec(
+            select(RecommendationTheme.recommendation_id, Theme.code, Theme.name)
+            .join(Theme, Theme.id == RecommendationTheme.theme_id)  # type: ignore[arg-type]
+            .where(RecommendationTheme.recommendation_id.in_(ids))  # type: ignore[attr-defined]
+        ).all()
+    )
+    persons = _grouped(
+        db.exec(
+            select(RecommendationAffectedPerson.recommendation_id, AffectedPerson.name)
+            .join(
+                AffectedPerson,
+                col(AffectedPerson.id) == RecommendationAffectedPerson.affected_person_id,
+            )
+            .where(RecommendationAffectedPerson.recommendation_id.in_(ids))  # type: ignore[attr-defined]
+        ).all()
+    )
+    sdgs = _grouped(
+        db.exec(
+            select(RecommendationSdg.recommendation_id, RecommendationSdg.code).where(
+                RecommendationSdg.recommendation_id.in_(ids)  # type: ignore[attr-defined]
+            )
+        ).all()
+    )
+    return [
+        RecommendationRead(
+            id=row.id,
+            state_code=row.state_code,
+            mechanism=row.mechanism,
+            body=row.body,
+            cycle=row.cycle,
+            session=row.session,
+            document_symbol=row.document_symbol,
+            paragraph=row.paragraph,
+            date=row.date,
+            text=row.text,
+            position=row.position,
+            recommending_states=sorted(code for (code,) in recommending[row.id]),
+            themes=sorted(
+                (ThemeRef(code=code, name=name) for code, name in themes[row.id]),
+                key=lambda t: (t.code or "~", t.name),
+            ),
+            affected_persons=sorted(name for (name,) in persons[row.id]),
+            sdg_targets=sorted((code for (code,) in sdgs[row.id]), key=_sdg_order),
+            source=SourceRef(
+                format=row.source_format,
+                uhri_id=row.uhri_id,
+                position_source=row.position_source,
+                import_id=row.last_import_id,
+            ),
+            version=row.version,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+        for row in rows
+    ]
+
+
+def _grouped(rows: Sequence[tuple[object, ...]]) -> defaultdict[object, list[tuple[object, ...]]]:
+    grouped: defaultdict[object, list[tuple[object, ...]]] = defaultdict(list)
+    for recommendation_id, *values in rows:
+        grouped[recommendation_id].append(tuple(values))
+    return grouped
+
+
+def _sdg_order(code: str) -> tuple[int, int, str]:
+    goal, _, target = code.partition(".")
+    return (int(goal), int(target) if target.isdigit() else (0 if not target else 1000), target)
