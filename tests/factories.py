@@ -2,6 +2,7 @@
 
 import uuid
 from functools import cache
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
@@ -9,6 +10,9 @@ from app.auth.models import ApiClient, Role, User
 from app.auth.principal import PrincipalKind
 from app.core.security import hash_client_secret, hash_password, issue_access_token
 from app.core.settings import Settings
+
+if TYPE_CHECKING:
+    from app.recommendations.models import Recommendation
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 
@@ -69,3 +73,50 @@ def token_for(settings: Settings, account: User | ApiClient) -> str:
 
 def auth(settings: Settings, account: User | ApiClient) -> dict[str, str]:
     return {"Authorization": f"Bearer {token_for(settings, account)}"}
+
+
+def make_recommendation(
+    db: Session,
+    *,
+    state: str = "WSM",
+    text: str = "Ratify the Optional Protocol to the Convention against Torture",
+    mechanism: str = "upr",
+    body: str = "UPR",
+    cycle: int | None = 2,
+    session: int | None = 25,
+    position: str | None = "supported",
+    recommending: tuple[str, ...] = ("NZL",),
+    themes: tuple[tuple[str | None, str], ...] = (("A12", "Acceptance of international norms"),),
+    persons: tuple[str, ...] = ("general",),
+    sdgs: tuple[str, ...] = ("16.3",),
+) -> "Recommendation":
+    """A catalogue entry stored the way an import stores it."""
+    from app.recommendations.importers import ParsedRecommendation, ThemeTerm
+    from app.recommendations.importing import insert_new
+    from app.recommendations.models import Recommendation
+    from app.taxonomies.service import TermCache
+
+    parsed = ParsedRecommendation(
+        row=1,
+        source_key=f"test:{uuid.uuid4()}",
+        state_code=state,
+        mechanism=mechanism,
+        body=body,
+        text=text,
+        position=position,
+        cycle=cycle,
+        session=session,
+        document_symbol=None,
+        paragraph=None,
+        date=None,
+        recommending_states=tuple(sorted(recommending)),
+        themes=tuple(ThemeTerm(code, name) for code, name in themes),
+        affected_persons=persons,
+        sdg_targets=sdgs,
+    )
+    rid = uuid.uuid4()
+    insert_new(db, [(rid, parsed, "test")], None, TermCache(db))  # type: ignore[arg-type]
+    db.flush()
+    recommendation = db.get(Recommendation, rid)
+    assert recommendation is not None
+    return recommendation

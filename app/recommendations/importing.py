@@ -242,7 +242,7 @@ def _apply(
             _update(db, who, known[0], parsed, digest, import_id, terms)
             tally.updated += 1
     if fresh:
-        _insert(db, fresh, import_id, terms)
+        insert_new(db, fresh, import_id, terms)
         tally.created += len(fresh)
 
 
@@ -267,7 +267,7 @@ def _columns(parsed: ParsedRecommendation, digest: str, import_id: uuid.UUID) ->
     }
 
 
-def _insert(
+def insert_new(
     db: Session,
     fresh: list[tuple[uuid.UUID, ParsedRecommendation, str]],
     import_id: uuid.UUID,
