@@ -22,7 +22,7 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     from app.core.migrate import migrate
 
     changed = migrate(_database())
-    print(f"database at the current schema; {changed} State reference rows added or refreshed")
+    print(f"database at the current schema; {changed} reference rows added or refreshed")
     return 0
 
 

@@ -38,12 +38,14 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def migrate(database: Database) -> int:
-    """`alembic upgrade head`, then load the shipped State reference data. Idempotent.
+    """`alembic upgrade head`, then load the shipped reference data (States, SDGs). Idempotent.
 
-    Returns how many State rows were added or refreshed."""
+    Returns how many reference rows were added or refreshed."""
+    # Imported here: the reference loaders need the models, which need the schema to exist.
     from app.states.service import sync_reference_states
+    from app.taxonomies.service import sync_reference_sdgs
 
     with database.engine.begin() as connection:
         command.upgrade(alembic_config(connection), "head")
     with database.transaction() as session:
-        return sync_reference_states(session)
+        return sync_reference_states(session) + sync_reference_sdgs(session)

@@ -127,11 +127,11 @@ def test_the_audit_log_cannot_be_truncated(connection: Connection, audit_event: 
     assert stored_actions(connection) == ["test.event"]
 
 
-def test_migrate_loads_the_195_states_then_changes_nothing(workdir: Path) -> None:
+def test_migrate_loads_the_195_states_and_the_sdgs_then_changes_nothing(workdir: Path) -> None:
     with throwaway_database(workdir) as url:
         database = Database.from_url(url)
         try:
-            assert migrate(database) == 195
+            assert migrate(database) == 195 + 17 + 169
             assert migrate(database) == 0
         finally:
             database.dispose()

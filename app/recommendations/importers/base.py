@@ -8,12 +8,24 @@ Nothing here touches the database.
 
 from __future__ import annotations
 
+import codecs
+import csv
 import datetime
 import hashlib
 import re
+import unicodedata
+import zipfile
+from collections.abc import Callable, Generator
+from contextlib import closing
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
+from itertools import chain
+from pathlib import Path
+from typing import Protocol
+
+import charset_normalizer
+from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
 
 from app.states.names import StateNameResolver, UnknownStateName
 
@@ -88,7 +100,9 @@ _BULLET = re.compile(r"^[-\u2013\u2022*]\s*")
 
 def cell_lines(cell: str) -> list[str]:
     """The values of a multi-valued cell: one a line, bullets ("- ") and blanks dropped."""
-    lines = (_BULLET.sub("", line.strip()).strip() for line in _LINE_BREAK.sub("\n", cell).split("\n"))
+    lines = (
+        _BULLET.sub("", line.strip()).strip() for line in _LINE_BREAK.sub("\n", cell).split("\n")
+    )
     return list(dict.fromkeys(line for line in lines if line))
 
 
@@ -100,6 +114,7 @@ _POSITIONS = {
     "noted": "noted",
     "rejected": "noted",
     "supportednoted": "supported_in_part",
+    "notedsupported": "supported_in_part",
     "partiallysupported": "supported_in_part",
     "supportedinpart": "supported_in_part",
     "partlysupported": "supported_in_part",
@@ -109,8 +124,24 @@ _POSITIONS = {
 
 
 def position_of(value: str) -> str | None:
-    """Our position for a source's wording; None when the wording is not a known position."""
-    return _POSITIONS.get(re.sub(r"[^a-z]", "", value.casefold()))
+    """Our position for a source's wording ("Supported/Noted", "Supported - already done");
+    None when the wording starts with no known position."""
+    key = re.sub(r"[^a-z]", "", value.casefold())
+    known = [wording for wording in _POSITIONS if key.startswith(wording)]
+    return _POSITIONS[max(known, key=len)] if known else None
+
+
+_NO_POSITION_YET = frozenset({"", "-", "pending", "nopositionyet"})
+
+
+def stated_position(value: str) -> str | None:
+    """`position_of` for sources whose positions are a closed list: empty or "Pending" is no
+    position yet; any other unknown wording rejects the row rather than losing the position."""
+    value = " ".join(value.split())
+    position = position_of(value)
+    if position is None and re.sub(r"[^a-z-]", "", value.casefold()) not in _NO_POSITION_YET:
+        raise RowProblem(f"unknown position {value!r}")
+    return position
 
 
 # UPR cycles by Working Group session: 12 sessions in cycle 1, then 14 in each.
@@ -211,10 +242,36 @@ def names_sdg(line: str) -> bool:
 
 # --- States ----------------------------------------------------------------------------------
 
+
+class Resolver(Protocol):
+    """What the parsers ask of app.states.names.StateNameResolver."""
+
+    def resolve(self, name: str) -> str | None: ...
+
+    def require(self, name: str) -> str: ...
+
+
+class RememberingResolver:
+    """A resolver that remembers its answers: an export repeats the same few hundred names
+    thousands of times, and resolving one costs more than parsing its row."""
+
+    def __init__(self, resolver: StateNameResolver) -> None:
+        self._resolver = resolver
+        self._codes: dict[str, str | None] = {}
+
+    def resolve(self, name: str) -> str | None:
+        if name not in self._codes:
+            self._codes[name] = self._resolver.resolve(name)
+        return self._codes[name]
+
+    def require(self, name: str) -> str:
+        return self.resolve(name) or self._resolver.require(name)
+
+
 _ACRONYM = re.compile(r"[A-Z]{2,3}")
 
 
-def resolve_name(name: str, resolver: StateNameResolver, *, codes: bool = True) -> str | None:
+def resolve_name(name: str, resolver: Resolver, *, codes: bool = True) -> str | None:
     """The State a name denotes, or None. `codes=False` refuses "IT" or "ID" as codes.
 
     Documents converted from PDF carry words broken by a stray space ("Sierra Le one"): when
@@ -231,19 +288,17 @@ def resolve_name(name: str, resolver: StateNameResolver, *, codes: bool = True) 
     return joined.pop() if len(joined) == 1 else None
 
 
-_LIST_SEPARATOR = re.compile(r",|;|&|\band\b")
+_LIST_TOKEN = re.compile(r"[(),;&]|\band\b")
 
 
-def resolve_state_list(
-    text: str, resolver: StateNameResolver, *, codes: bool = True
-) -> tuple[str, ...]:
+def resolve_state_list(text: str, resolver: Resolver, *, codes: bool = True) -> tuple[str, ...]:
     """Codes of a list of State names ("Mongolia, Cuba and Viet Nam"), sorted, no duplicates.
 
     Names may themselves hold "and" or a comma ("Trinidad and Tobago", "Korea, Republic of"),
     so each piece is joined to the following ones until the longest run that names a State.
     Raises UnknownStateName for the first piece no run covers.
     """
-    pieces = _pieces(text)
+    pieces = list_pieces(text)
     found: list[str] = []
     start = 0
     while start < len(pieces):
@@ -254,12 +309,11 @@ def resolve_state_list(
                 start = end
                 break
         else:
-            unknown = text[slice(*pieces[start])].strip()
-            raise resolver_error(unknown, resolver)
+            raise resolver_error(text[slice(*pieces[start])].strip(), resolver)
     return tuple(sorted(set(found)))
 
 
-def resolver_error(name: str, resolver: StateNameResolver) -> UnknownStateName:
+def resolver_error(name: str, resolver: Resolver) -> UnknownStateName:
     try:
         resolver.require(name)
     except UnknownStateName as error:
@@ -267,24 +321,19 @@ def resolver_error(name: str, resolver: StateNameResolver) -> UnknownStateName:
     return UnknownStateName(name, [])
 
 
-def _pieces(text: str) -> list[tuple[int, int]]:
+def list_pieces(text: str) -> list[tuple[int, int]]:
     """Spans of the non-blank pieces between separators outside parentheses."""
     spans: list[tuple[int, int]] = []
     depth = start = 0
-    for position, char in enumerate(text):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth == 0 and (match := _LIST_SEPARATOR.match(text, position)):
-            if match.start() == position and _starts_separator(text, position, match):
-                spans.append((start, position))
-                start = match.end()
+    for match in _LIST_TOKEN.finditer(text):
+        mark = match.group()
+        if mark in ("(", ")"):
+            depth += 1 if mark == "(" else -1
+        elif depth == 0:
+            spans.append((start, match.start()))
+            start = match.end()
     spans.append((start, len(text)))
-    return [(s, e) for s, e in spans if text[s:e].strip() and s < e]
-
-
-def _starts_separator(text: str, position: int, match: re.Match[str]) -> bool:
-    # "and" inside a word ("Rwanda", "Andorra") is no separator: \b checks the right side only
-    # when the regex is matched at an arbitrary position, so check the left side here.
-    return match.group() != "and" or position == 0 or not text[position - 1].isalnum()
+    return [(s, e) for s, e in spans if text[s:e].strip()]
 
 
 def unknown_state_reason(error: UnknownStateName, role: str) -> str:
@@ -321,3 +370,303 @@ def _from_serial(serial: float) -> datetime.date:
     if not 1 <= serial < 2958466:  # 9999-12-31
         raise RowProblem(f"date {serial:g} is not an Excel date number")
     return _EXCEL_EPOCH + datetime.timedelta(days=int(serial))
+
+
+# --- files ------------------------------------------------------------------------------------
+
+Cell = (
+    str
+    | int
+    | float
+    | bool
+    | datetime.date
+    | datetime.datetime
+    | datetime.time
+    | datetime.timedelta
+)
+Rows = Generator[
+    tuple[int, list[Cell]], None, None
+]  # (row number as a spreadsheet shows it, cells)
+
+
+class Container(StrEnum):
+    docx = "a Word document"
+    xlsx = "an Excel workbook"
+    xls = "an Excel 97-2003 workbook"
+    text = "a text file"
+
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+_KNOWN_BINARY = (
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"{\\rtf", "an RTF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+)
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def sniff_container(path: Path) -> Container:
+    """What kind of file this is, by its content; UnreadableFile names anything else."""
+    with path.open("rb") as file:
+        head = file.read(4096)
+    if not head:
+        raise UnreadableFile("the file is empty")
+    if head.startswith(_ZIP):
+        return _zip_container(path)
+    if head.startswith(_OLE2):
+        return Container.xls
+    for magic, what in _KNOWN_BINARY:
+        if head.startswith(magic):
+            raise UnreadableFile(f"the file is {what}")
+    if b"\x00" in head and not head.startswith(_UTF16_BOMS):
+        raise UnreadableFile("the file is binary data of an unknown kind")
+    return Container.text
+
+
+def _zip_container(path: Path) -> Container:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        raise UnreadableFile("the file is a damaged or truncated zip archive") from None
+    if "word/document.xml" in names:
+        return Container.docx
+    if any(name.startswith("xl/") for name in names):
+        return Container.xlsx
+    raise UnreadableFile("the file is a zip archive but neither a Word document nor a workbook")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A CSV file or the first sheet of a workbook: its header row, then its rows, streamed."""
+
+    header_row: int
+    header: list[str]
+    _read: Callable[[], Rows]
+
+    def rows(self) -> Rows:
+        """The rows after the header, blank rows left out, numbered as in the file."""
+        with closing(self._read()) as rows:
+            for number, cells in rows:
+                if number > self.header_row and any(cell_text(cell) for cell in cells):
+                    yield number, cells
+
+
+def open_table(path: Path) -> Table:
+    """The table in a CSV, .xls or .xlsx file, told apart by content, with its header read."""
+    container = sniff_container(path)
+    if container is Container.docx:
+        raise UnreadableFile("the file is a Word document, not a spreadsheet or CSV file")
+    if container is Container.text:
+        return _table(lambda: _csv_rows(path))
+    sheet = _first_sheet(path, container)
+    return _table(lambda: _sheet_rows(sheet))
+
+
+def _table(read: Callable[[], Rows]) -> Table:
+    with closing(read()) as rows:
+        for number, cells in rows:
+            header = [cell_text(cell).strip() for cell in cells]
+            if any(header):
+                return Table(number, header, read)
+    raise UnreadableFile("the file holds no rows")
+
+
+def _first_sheet(path: Path, container: Container) -> CalamineSheet:
+    try:
+        return CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+    except CalamineError as error:
+        raise UnreadableFile(f"the file is {container} that cannot be read ({error})") from None
+
+
+def _sheet_rows(sheet: CalamineSheet) -> Rows:
+    # Calamine starts at row 1 even when the data starts lower, so numbers match the sheet.
+    yield from enumerate(sheet.iter_rows(), start=1)
+
+
+def cell_text(cell: Cell | None) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if isinstance(cell, datetime.date | datetime.time):
+        return cell.isoformat()
+    return str(cell)
+
+
+def header_key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.casefold())
+
+
+def column_positions(header: list[str], columns: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    """Field -> position of the first column bearing one of its names (names repeat in exports)."""
+    keys = [header_key(name) for name in header]
+    positions: dict[str, int] = {}
+    for field, names in columns.items():
+        wanted = {header_key(name) for name in names}
+        found = next((i for i, key in enumerate(keys) if key in wanted), None)
+        if found is not None:
+            positions[field] = found
+    return positions
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+_SAMPLE = 512 * 1024
+_CHUNK = 64 * 1024
+_DELIMITERS = (",", ";", "\t")
+
+
+def _csv_rows(path: Path) -> Rows:
+    with closing(text_lines(path)) as lines:
+        first = next(lines, "")
+        delimiter = max(_DELIMITERS, key=first.count)
+        reader = csv.reader(chain([first], lines), delimiter=delimiter)
+        try:
+            for number, cells in enumerate(reader, start=1):
+                yield number, list(cells)
+        except csv.Error as error:
+            message = f"not a readable CSV file after line {reader.line_num}: {error}"
+            raise UnreadableFile(message) from None
+
+
+_LINE_END = re.compile(r"\r\n?|\n")
+
+
+def text_lines(path: Path) -> Generator[str, None, None]:
+    """The lines of a text file of unknown encoding, each with its own ending (CR, LF, CRLF).
+
+    Read chunk by chunk: memory does not grow with the file.
+    """
+    with path.open("rb") as file:
+        chunk = file.read(_SAMPLE)
+        decoder = TextDecoder(chunk)
+        pending = ""
+        while chunk:
+            pending += decoder.decode(chunk)
+            lines, pending = _complete_lines(pending)
+            yield from lines
+            chunk = file.read(_CHUNK)
+        pending += decoder.decode(b"", final=True)
+        if pending:
+            yield pending
+
+
+def _complete_lines(text: str) -> tuple[list[str], str]:
+    lines: list[str] = []
+    start = 0
+    for match in _LINE_END.finditer(text):
+        if match.end() == len(text) and match.group() == "\r":
+            break  # the LF of a CRLF may be in the next chunk
+        lines.append(text[start : match.end()])
+        start = match.end()
+    return lines, text[start:]
+
+
+class TextDecoder:
+    """Decodes a text file whose encoding nobody recorded.
+
+    A byte-order mark decides. Otherwise the text is ASCII until the first chunk holding other
+    bytes, and that chunk decides: UTF-8 if it is valid UTF-8, else the single-byte encoding in
+    which it reads most plausibly (see `guess_single_byte`). Deciding there rather than on a
+    leading sample matters for real exports: the UPR Info file of sessions 1-5 is MacRoman, with
+    its first accented letter 900 KB in, so any leading sample of it is plain ASCII.
+    """
+
+    def __init__(self, head: bytes) -> None:
+        self._bare_cr = b"\r" in head and b"\n" not in head
+        self._decoder: codecs.IncrementalDecoder | None = None
+        for bom, codec in _BOMS:
+            if head.startswith(bom):
+                self._decoder = codecs.getincrementaldecoder(codec)()
+
+    def decode(self, data: bytes, final: bool = False) -> str:
+        if self._decoder is None:
+            if data.isascii():
+                return data.decode("ascii")
+            self._decoder = self._decide(data)
+        try:
+            return self._decoder.decode(data, final)
+        except UnicodeDecodeError as error:
+            raise UnreadableFile(f"the text mixes encodings ({error.reason})") from None
+
+    def _decide(self, chunk: bytes) -> codecs.IncrementalDecoder:
+        utf8 = codecs.getincrementaldecoder("utf-8")()
+        try:
+            utf8.decode(chunk)
+        except UnicodeDecodeError:
+            return codecs.getincrementaldecoder(guess_single_byte(chunk, self._bare_cr))()
+        return codecs.getincrementaldecoder("utf-8")()
+
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def guess_single_byte(chunk: bytes, bare_cr: bool) -> str:
+    """The single-byte encoding in which the non-ASCII lines of `chunk` read most plausibly.
+
+    charset-normalizer alone is not enough on real exports: on the UPR Info file it prefers
+    cp1250 or cp1257, reading "Habré" as "HabrŽ". So each candidate (cp1252, MacRoman and
+    charset-normalizer's guesses) is scored by `implausibility` and the lowest wins. Ties (à and
+    ŕ both look like letters) go to MacRoman when lines end with a bare CR (the classic Mac OS
+    convention), then cp1252, MacRoman, charset-normalizer's order.
+    """
+    sample = b"\n".join(line for line in chunk.splitlines() if not line.isascii())
+    guesses = [match.encoding for match in charset_normalizer.from_bytes(sample)]
+    preferred = ["mac_roman"] if bare_cr else []
+    readings = {
+        codec: reading
+        for codec in dict.fromkeys([*preferred, *_USUAL, *guesses, "latin_1"])
+        if (reading := _strict(sample, codec)) is not None
+    }
+    return min(readings, key=lambda codec: implausibility(readings[codec]))
+
+
+_USUAL = ("cp1252", "mac_roman")  # Windows and Mac exports in English, French or Spanish
+
+
+def _strict(data: bytes, codec: str) -> str | None:
+    try:
+        return data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+_TYPOGRAPHY = frozenset("\u00a0\u2018\u2019\u201a\u201c\u201d\u201e\u2013\u2014\u2026«»°§€£•·ºª")
+
+
+def implausibility(text: str) -> int:
+    """How many non-ASCII characters read oddly: symbols, controls or modifier letters amid
+    prose; a capital inside a lower-case word ("HabrŽ", "CÙte"); a non-Latin letter touching a
+    Latin one (a Cyrillic capital O in "Equit_"); an accented Latin letter between two others
+    ("Ðîññèÿ", which is Russian read as cp1252)."""
+    return sum(1 for i, char in enumerate(text) if _odd(text, i, char))
+
+
+def _odd(text: str, i: int, char: str) -> bool:
+    if char.isascii() or char in _TYPOGRAPHY:
+        return False
+    if not char.isalpha() or unicodedata.category(char) == "Lm":
+        return True
+    if char.isupper() and _inside_word(text, i):
+        return True
+    neighbours = text[max(i - 1, 0) : i] + text[i + 1 : i + 2]
+    if "LATIN" not in unicodedata.name(char, ""):
+        return any(other.isascii() and other.isalpha() for other in neighbours)
+    return len(neighbours) == 2 and all(not c.isascii() and c.isalpha() for c in neighbours)
+
+
+def _inside_word(text: str, i: int) -> bool:
+    before = text[i - 1] if i else " "
+    after = text[i + 1] if i + 1 < len(text) else " "
+    return before.islower() or (before.isalpha() and after.islower())
