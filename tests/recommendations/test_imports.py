@@ -2,6 +2,7 @@
 
 import csv
 import io
+import uuid
 from pathlib import Path
 
 import pytest
@@ -169,7 +170,7 @@ def test_a_failure_midway_leaves_nothing_behind(
     assert report["status"] == "failed"
     assert "nothing was imported" in str(report["error"])
     assert _count(db) == 0
-    stored = db.get(RecommendationImport, report["id"])
+    stored = db.get(RecommendationImport, uuid.UUID(str(report["id"])))
     assert stored is not None and stored.status == "failed"
 
 

@@ -115,6 +115,7 @@ _POSITIONS = {
     "rejected": "noted",
     "supportednoted": "supported_in_part",
     "notedsupported": "supported_in_part",
+    "acceptednoted": "supported_in_part",
     "partiallysupported": "supported_in_part",
     "supportedinpart": "supported_in_part",
     "partlysupported": "supported_in_part",
@@ -220,7 +221,7 @@ def sdg_codes() -> frozenset[str]:
 # "16.3 Promote ...", "16.3 - Promote ...", "Goal 16: ...", "SDG 16 - ...", "S16 SDG 16 ...",
 # "Target 16.a ...", "16 Peace, justice and strong institutions".
 _SDG_LINE = re.compile(
-    r"^(?:S\d{1,2}\s+)?(?:(?:SDG|Goal|Target)s?\s*)?(?P<code>\d{1,2}(?:\.(?:\d{1,2}|[a-z]))?)(?![\w.])",
+    r"^(?:S\d{1,2}\s+)?(?:(?:SDG|Goal|Target)s?\s*)?(?P<code>\d{1,2}(?:\.(?:\d{1,2}|[a-z]))?)(?!\w|\.\w)",
     re.IGNORECASE,
 )
 _SDG_MARK = re.compile(r"^(?:S\d{1,2}\s+)?(?:SDG|Goal)\s*\d", re.IGNORECASE)
@@ -279,13 +280,17 @@ def resolve_name(name: str, resolver: Resolver, *, codes: bool = True) -> str | 
     only if every possible join that resolves gives the same State.
     """
     name = " ".join(name.split()).strip(" .;:")
-    if not name or (not codes and _ACRONYM.fullmatch(name)):
-        return None
-    if code := resolver.resolve(name):
+    if code := _resolve(name, resolver, codes):
         return code
     spaces = [i for i, char in enumerate(name) if char == " "]
-    joined = {resolver.resolve(name[:i] + name[i + 1 :]) for i in spaces} - {None}
+    joined = {_resolve(name[:i] + name[i + 1 :], resolver, codes) for i in spaces} - {None}
     return joined.pop() if len(joined) == 1 else None
+
+
+def _resolve(name: str, resolver: Resolver, codes: bool) -> str | None:
+    if not name or (not codes and _ACRONYM.fullmatch(name)):
+        return None
+    return resolver.resolve(name)
 
 
 _LIST_TOKEN = re.compile(r"[(),;&]|\band\b")
@@ -384,9 +389,8 @@ Cell = (
     | datetime.time
     | datetime.timedelta
 )
-Rows = Generator[
-    tuple[int, list[Cell]], None, None
-]  # (row number as a spreadsheet shows it, cells)
+# (row number as a spreadsheet shows it, cells)
+Rows = Generator[tuple[int, list[Cell]], None, None]
 
 
 class Container(StrEnum):
@@ -597,12 +601,12 @@ class TextDecoder:
             raise UnreadableFile(f"the text mixes encodings ({error.reason})") from None
 
     def _decide(self, chunk: bytes) -> codecs.IncrementalDecoder:
-        utf8 = codecs.getincrementaldecoder("utf-8")()
         try:
-            utf8.decode(chunk)
+            codecs.getincrementaldecoder("utf-8")().decode(chunk)
+            codec = "utf-8"
         except UnicodeDecodeError:
-            return codecs.getincrementaldecoder(guess_single_byte(chunk, self._bare_cr))()
-        return codecs.getincrementaldecoder("utf-8")()
+            codec = guess_single_byte(chunk, self._bare_cr)
+        return codecs.getincrementaldecoder(codec)()
 
 
 _BOMS = (
@@ -622,7 +626,9 @@ def guess_single_byte(chunk: bytes, bare_cr: bool) -> str:
     convention), then cp1252, MacRoman, charset-normalizer's order.
     """
     sample = b"\n".join(line for line in chunk.splitlines() if not line.isascii())
-    guesses = [match.encoding for match in charset_normalizer.from_bytes(sample)]
+    guesses = [
+        m.encoding for m in charset_normalizer.from_bytes(sample) if _single_byte(m.encoding)
+    ]
     preferred = ["mac_roman"] if bare_cr else []
     readings = {
         codec: reading
@@ -633,6 +639,11 @@ def guess_single_byte(chunk: bytes, bare_cr: bool) -> str:
 
 
 _USUAL = ("cp1252", "mac_roman")  # Windows and Mac exports in English, French or Spanish
+
+
+def _single_byte(codec: str) -> bool:
+    high = bytes(range(128, 256))
+    return len(high.decode(codec, errors="replace")) == len(high)
 
 
 def _strict(data: bytes, codec: str) -> str | None:

@@ -232,20 +232,18 @@ def _rows(
 
 
 _PARAGRAPH = re.compile(r"^\s*(?P<number>\d+(?:\.\d+)+)\s*\.?\s*")
-_SOURCE = re.compile(r"^\s*Source of position\s*:?\s*(?P<source>.*)$", re.I)
+_SOURCE = re.compile(r"\s*Source of position\s*:?\s*", re.I)
 
 
 def _recommendation_cell(cell: str) -> tuple[str, str, str | None]:
     """(paragraph, text, source-of-position symbol) of a recommendation cell."""
-    lines = clean_text(cell).split("\n")
-    sources = [match["source"] for line in lines if (match := _SOURCE.match(line))]
-    body = clean_text("\n".join(line for line in lines if not _SOURCE.match(line)))
+    body, *source = _SOURCE.split(clean_text(cell), maxsplit=1)
     match = _PARAGRAPH.match(body)
     if match is None:
         raise RowProblem("the recommendation does not start with its paragraph number")
-    symbol = next((m for source in sources if (m := _REPORT.search(source))), None)
-    source = re.sub(r"\s+", "", symbol.group()) if symbol else None
-    return match["number"], body[match.end() :].strip(), source
+    symbol = _REPORT.search(source[0]) if source else None
+    position_source = re.sub(r"\s+", "", symbol.group()) if symbol else None
+    return match["number"], body[match.end() :].strip(), position_source
 
 
 def _recommendation(
