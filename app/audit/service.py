@@ -79,4 +79,4 @@ def list_events(
         statement = statement.where(AuditEvent.actor_id == actor_id)
     if since:
         statement = statement.where(AuditEvent.at >= since)
-    return paginate(db, statement, [AuditEvent.seq], limit=limit, cursor=cursor, descending=True)  # type: ignore[list-item]
+    return paginate(db, statement, [AuditEvent.seq], limit=limit, cursor=cursor, descending=True)

@@ -54,7 +54,7 @@ def list_users(
         statement = statement.where(User.role == role)
     if state_code:
         statement = statement.where(User.state_code == state_code)
-    return paginate(db, statement, [User.created_at, User.id], limit=limit, cursor=cursor)  # type: ignore[list-item]
+    return paginate(db, statement, [User.created_at, User.id], limit=limit, cursor=cursor)
 
 
 def get_user(db: Session, who: Principal, user_id: uuid.UUID) -> User:
@@ -150,7 +150,7 @@ def list_clients(
     db: Session, *, limit: int, cursor: str | None
 ) -> tuple[list[ApiClient], str | None]:
     statement = select(ApiClient)
-    return paginate(db, statement, [ApiClient.created_at, ApiClient.id], limit=limit, cursor=cursor)  # type: ignore[list-item]
+    return paginate(db, statement, [ApiClient.created_at, ApiClient.id], limit=limit, cursor=cursor)
 
 
 def get_client(db: Session, client_uuid: uuid.UUID) -> ApiClient:

@@ -39,13 +39,14 @@ class Page(BaseModel, Generic[T]):
 def paginate(
     db: Session,
     statement: SelectOfScalar[Row],
-    keys: Sequence[InstrumentedAttribute[Any]],
+    keys: Sequence[Any],
     *,
     limit: int,
     cursor: str | None,
     descending: bool = False,
 ) -> tuple[list[Row], str | None]:
-    """One page of `statement` ordered by `keys` (unique together), and the cursor after it."""
+    """One page of `statement` ordered by `keys` (model attributes, unique together), and the
+    cursor after it."""
     if cursor is not None:
         after = _decode(cursor, keys)
         position = tuple_(*keys)

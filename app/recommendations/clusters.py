@@ -30,7 +30,7 @@ def list_clusters(
     rows, next_cursor = paginate(
         db,
         statement,
-        [RecommendationCluster.created_at, RecommendationCluster.id],  # type: ignore[list-item]
+        [RecommendationCluster.created_at, RecommendationCluster.id],
         limit=limit,
         cursor=cursor,
     )

@@ -338,7 +338,7 @@ def _update(
         RecommendationAffectedPerson,
         RecommendationSdg,
     ):
-        db.execute(delete(model).where(model.recommendation_id == rid))  # type: ignore[attr-defined]
+        db.execute(delete(model).where(col(model.recommendation_id) == rid))
     _insert_links(db, [(rid, parsed)], terms)
     db.flush()
     after = to_read(db, [recommendation])[0]

@@ -51,7 +51,7 @@ def search(
     rows, next_cursor = paginate(
         db,
         statement,
-        [Recommendation.created_at, Recommendation.id],  # type: ignore[list-item]
+        [Recommendation.created_at, Recommendation.id],
         limit=limit,
         cursor=cursor,
     )

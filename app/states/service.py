@@ -38,7 +38,7 @@ def list_states(
     ):
         if value is not None:
             statement = statement.where(column == value)
-    return paginate(db, statement, [State.code], limit=limit, cursor=cursor)  # type: ignore[list-item]
+    return paginate(db, statement, [State.code], limit=limit, cursor=cursor)
 
 
 def get_state(db: Session, code: str) -> State:

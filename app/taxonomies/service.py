@@ -85,10 +85,10 @@ def vocabulary(db: Session, kind: str, language: str) -> list[dict[str, Any]]:
     if kind == "assistance-types":
         return [{"code": a.value, "name": a.value.replace("_", " ")} for a in AssistanceType]
     if kind == "themes":
-        themes = db.exec(select(Theme).order_by(Theme.key)).all()  # type: ignore[arg-type]
+        themes = db.exec(select(Theme).order_by(Theme.key)).all()
         return [{"code": t.code, "name": t.name} for t in themes]
     if kind == "affected-persons":
-        persons = db.exec(select(AffectedPerson).order_by(AffectedPerson.key)).all()  # type: ignore[arg-type]
+        persons = db.exec(select(AffectedPerson).order_by(AffectedPerson.key)).all()
         return [{"code": None, "name": p.name} for p in persons]
     if kind == "sdg-goals":
         goals = db.exec(select(SdgGoal).order_by(SdgGoal.number)).all()  # type: ignore[arg-type]
