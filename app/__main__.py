@@ -56,8 +56,10 @@ def cmd_seed_demo(_args: argparse.Namespace) -> int:
 
     settings = get_settings()
     if settings.is_production:
-        print("error: seed-demo creates accounts with known passwords; refused in production",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "error: seed-demo creates accounts with known passwords; refused in production",
+            file=sys.stderr,
+        )
         return 1
     with _database().transaction() as db:
         accounts = seed_demo(db)
@@ -79,9 +81,14 @@ def cmd_import_recommendations(args: argparse.Namespace) -> int:
     try:
         with _database().transaction() as db:
             report = import_file(
-                db, None, path, requested_format=args.format, filename=path.name,
-                state=args.state, dry_run=args.dry_run,
-            )  # fmt: skip
+                db,
+                None,
+                path,
+                requested_format=args.format,
+                filename=path.name,
+                state=args.state,
+                dry_run=args.dry_run,
+            )
             shown = ImportReport.model_validate(report)
     except Problem as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
@@ -94,8 +101,10 @@ def _print_report(report: ImportReport) -> None:
     mode = " (dry run: nothing written)" if report.dry_run else ""
     print(f"import {report.id}: {report.status}{mode}")
     print(f"  format {report.format}, rows read {report.rows_read}")
-    print(f"  created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
-          f"duplicates {report.duplicates}, rejected {len(report.rejected)}")  # fmt: skip
+    print(
+        f"  created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
+        f"duplicates {report.duplicates}, rejected {len(report.rejected)}"
+    )
     for rejection in report.rejected[:50]:
         print(f"  row {rejection.row}: {rejection.reason}")
     if len(report.rejected) > 50:

@@ -23,8 +23,11 @@ def seed_demo(db: Session) -> list[DemoAccount]:
     for email, password, role, state in DEMO_ACCOUNTS:
         if db.exec(select(User.id).where(User.email == email)).first() is None:
             body = UserCreate(
-                email=email, name=email.split("@")[0], role=role, state_code=state,
+                email=email,
+                name=email.split("@")[0],
+                role=role,
+                state_code=state,
                 password=password,
-            )  # fmt: skip
+            )
             create_user(db, None, body)
     return DEMO_ACCOUNTS

@@ -17,7 +17,10 @@ from app.core.logging import configure_logging
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.security import prepare_decoy_hash
 from app.core.settings import Settings, get_settings
+from app.progress.overview import router as overview_router
+from app.progress.router import router as progress_router
 from app.recommendations.router import catalogue_router, clusters_router, imports_router
+from app.shortfalls.router import router as shortfalls_router
 from app.states.router import router as states_router
 from app.taxonomies.router import router as taxonomies_router
 
@@ -44,6 +47,9 @@ def api_router() -> APIRouter:
         catalogue_router,
         imports_router,
         clusters_router,
+        progress_router,
+        shortfalls_router,
+        overview_router,
         audit_router,
     ):
         api.include_router(router)
@@ -89,10 +95,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key",
-                           "X-Request-ID"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "Idempotency-Key",
+                "X-Request-ID",
+            ],
             expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
-        )  # fmt: skip
+        )
     app.add_middleware(RequestContextMiddleware)
     return app
 

@@ -124,9 +124,12 @@ def list_users(
 
 
 @users_router.post(
-    "", response_model=UserRead, status_code=201, operation_id="create_user",
+    "",
+    response_model=UserRead,
+    status_code=201,
+    operation_id="create_user",
     responses={201: {"headers": {"Location": {"schema": {"type": "string"}}}}},
-)  # fmt: skip
+)
 def create_user(
     who: AccountManager,
     db: DbSession,

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.auth.models import Role
 from app.core.pagination import Page
+from app.core.schemas import Strict
 
 StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$", to_upper=True)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -16,12 +17,6 @@ Email = Annotated[
     ),
 ]
 Password = Annotated[str, Field(min_length=12, max_length=256)]
-
-
-class Strict(BaseModel):
-    """Writes refuse unknown fields, so a misspelt or forbidden field is never silently dropped."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class TokenResponse(BaseModel):

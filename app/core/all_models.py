@@ -4,16 +4,22 @@ from app.audit import models as audit_models
 from app.auth import models as auth_models
 from app.core import idempotency
 from app.core.models import metadata
+from app.events import models as events_models
+from app.progress import models as progress_models
 from app.recommendations import models as recommendations_models
+from app.shortfalls import models as shortfalls_models
 from app.states import models as states_models
 from app.taxonomies import models as taxonomies_models
 
 __all__ = [
     "audit_models",
     "auth_models",
+    "events_models",
     "idempotency",
     "metadata",
+    "progress_models",
     "recommendations_models",
+    "shortfalls_models",
     "states_models",
     "taxonomies_models",
 ]

@@ -12,9 +12,10 @@ from sqlmodel import Session, col, select
 from app.audit.service import record
 from app.auth.principal import Principal
 from app.core.concurrency import require_match
-from app.core.errors import Conflict, NotFound, UnprocessableContent
+from app.core.errors import Conflict, NotFound
+from app.core.ownership import own_recommendation_ids
 from app.core.pagination import paginate
-from app.recommendations.models import ClusterMember, Recommendation, RecommendationCluster
+from app.recommendations.models import ClusterMember, RecommendationCluster
 from app.recommendations.schemas import ClusterCreate, ClusterRead, ClusterUpdate
 
 
@@ -51,13 +52,20 @@ def get_cluster(db: Session, who: Principal, cluster_id: uuid.UUID) -> Recommend
 def create_cluster(db: Session, who: Principal, body: ClusterCreate) -> RecommendationCluster:
     state = _own(who)
     _refuse_taken_name(db, state, body.name)
-    members = _own_recommendations(db, state, body.recommendation_ids)
+    members = own_recommendation_ids(db, state, body.recommendation_ids)
     cluster = RecommendationCluster(state_code=state, name=body.name, description=body.description)
     db.add(cluster)
     db.flush()
     _set_members(db, cluster.id, members)
-    record(db, who, "recommendation_cluster.create", resource_type="recommendation_cluster",
-           resource_id=cluster.id, state_code=state, after=to_read(db, [cluster])[0])  # fmt: skip
+    record(
+        db,
+        who,
+        "recommendation_cluster.create",
+        resource_type="recommendation_cluster",
+        resource_id=cluster.id,
+        state_code=state,
+        after=to_read(db, [cluster])[0],
+    )
     return cluster
 
 
@@ -74,7 +82,7 @@ def update_cluster(
     if changes.get("name") and changes["name"] != cluster.name:
         _refuse_taken_name(db, cluster.state_code, changes["name"])
     members = (
-        _own_recommendations(db, cluster.state_code, body.recommendation_ids)
+        own_recommendation_ids(db, cluster.state_code, body.recommendation_ids)
         if body.recommendation_ids is not None
         else None
     )
@@ -87,9 +95,16 @@ def update_cluster(
     db.flush()
     if members is not None:
         _set_members(db, cluster.id, members)
-    record(db, who, "recommendation_cluster.update", resource_type="recommendation_cluster",
-           resource_id=cluster.id, state_code=cluster.state_code, before=before,
-           after=to_read(db, [cluster])[0])  # fmt: skip
+    record(
+        db,
+        who,
+        "recommendation_cluster.update",
+        resource_type="recommendation_cluster",
+        resource_id=cluster.id,
+        state_code=cluster.state_code,
+        before=before,
+        after=to_read(db, [cluster])[0],
+    )
     return cluster
 
 
@@ -101,8 +116,15 @@ def delete_cluster(
     db.execute(delete(ClusterMember).where(col(ClusterMember.cluster_id) == cluster.id))
     db.delete(cluster)
     db.flush()
-    record(db, who, "recommendation_cluster.delete", resource_type="recommendation_cluster",
-           resource_id=cluster.id, state_code=cluster.state_code, before=before)  # fmt: skip
+    record(
+        db,
+        who,
+        "recommendation_cluster.delete",
+        resource_type="recommendation_cluster",
+        resource_id=cluster.id,
+        state_code=cluster.state_code,
+        before=before,
+    )
 
 
 def _refuse_taken_name(db: Session, state: str, name: str) -> None:
@@ -113,32 +135,6 @@ def _refuse_taken_name(db: Session, state: str, name: str) -> None:
     ).first()
     if taken is not None:
         raise Conflict(f"your State already has a cluster named {name!r}")
-
-
-def _own_recommendations(db: Session, state: str, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
-    """The given recommendations, all of them the State's own; any other id is refused."""
-    wanted = list(dict.fromkeys(ids))
-    found = set(
-        db.exec(
-            select(Recommendation.id).where(
-                col(Recommendation.id).in_(wanted), Recommendation.state_code == state
-            )
-        ).all()
-    )
-    missing = [str(rid) for rid in wanted if rid not in found]
-    if missing:
-        raise UnprocessableContent(
-            "recommendation_ids must name recommendations addressed to your State",
-            errors=[
-                {
-                    "loc": ["body", "recommendation_ids"],
-                    "msg": f"not found: {rid}",
-                    "type": "value_error",
-                }
-                for rid in missing[:20]
-            ],
-        )
-    return wanted
 
 
 def _set_members(db: Session, cluster_id: uuid.UUID, members: list[uuid.UUID]) -> None:

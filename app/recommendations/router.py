@@ -137,9 +137,14 @@ def create_recommendation_import(
 
         def run() -> tuple[BaseModel, str]:
             report = import_file(
-                db, who, path, requested_format=format, filename=file.filename,
-                state=state, dry_run=dry_run,
-            )  # fmt: skip
+                db,
+                who,
+                path,
+                requested_format=format,
+                filename=file.filename,
+                state=state,
+                dry_run=dry_run,
+            )
             return ImportReport.model_validate(report), f"{request.url.path}/{report.id}"
 
         options = ImportRequest(file_sha256=digest, format=format, state=state, dry_run=dry_run)

@@ -88,11 +88,17 @@ def sync_reference_states(db: Session) -> int:
     changed = 0
     for ref in load_reference_states():
         values: dict[str, Any] = {
-            "name": ref.name, "alpha2": ref.alpha2, "m49_code": ref.m49_code,
-            "region": ref.region, "sub_region": ref.sub_region,
-            "regional_group": ref.regional_group, "is_member": ref.is_member,
-            "is_ldc": ref.is_ldc, "is_lldc": ref.is_lldc, "is_sids": ref.is_sids,
-        }  # fmt: skip
+            "name": ref.name,
+            "alpha2": ref.alpha2,
+            "m49_code": ref.m49_code,
+            "region": ref.region,
+            "sub_region": ref.sub_region,
+            "regional_group": ref.regional_group,
+            "is_member": ref.is_member,
+            "is_ldc": ref.is_ldc,
+            "is_lldc": ref.is_lldc,
+            "is_sids": ref.is_sids,
+        }
         state = db.get(State, ref.code)
         if state is None:
             db.add(State(code=ref.code, **values))

@@ -184,9 +184,17 @@ def test_fields_a_caller_may_not_set_are_refused_not_applied(
         {"name": ""},
         {"name": "x" * 201},
     ],
-    ids=["state-role-without-state", "ohchr-role-with-state", "unknown-state", "unknown-role",
-         "short-password", "bad-email", "empty-name", "long-name"],
-)  # fmt: skip
+    ids=[
+        "state-role-without-state",
+        "ohchr-role-with-state",
+        "unknown-state",
+        "unknown-role",
+        "short-password",
+        "bad-email",
+        "empty-name",
+        "long-name",
+    ],
+)
 def test_invalid_accounts_are_422_and_nothing_is_written(
     client: TestClient, db: Session, settings: Settings, overrides: dict[str, str]
 ) -> None:

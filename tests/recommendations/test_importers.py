@@ -46,7 +46,10 @@ def split(rows: Iterable[ParsedRow]) -> tuple[list[ParsedRecommendation], list[R
     parsed: list[ParsedRecommendation] = []
     rejected: list[RowRejection] = []
     for row in rows:
-        (parsed if isinstance(row, ParsedRecommendation) else rejected).append(row)  # type: ignore[arg-type]
+        if isinstance(row, ParsedRecommendation):
+            parsed.append(row)
+        else:
+            rejected.append(row)
     return parsed, rejected
 
 
@@ -54,9 +57,11 @@ def by_row(rows: Iterable[ParsedRecommendation]) -> dict[int, ParsedRecommendati
     return {row.row: row for row in rows}
 
 
-def write_upr_info(path: Path, rows: list[list[str]], *, encoding: str = "utf-8") -> Path:
+def write_upr_info(
+    path: Path, rows: list[list[str]], *, encoding: str = "utf-8", delimiter: str = ","
+) -> Path:
     with path.open("w", encoding=encoding, newline="") as file:
-        writer = csv.writer(file, lineterminator="\r\n")
+        writer = csv.writer(file, delimiter=delimiter, lineterminator="\r\n")
         writer.writerow(UPR_INFO_HEADER)
         writer.writerows(rows)
     return path
@@ -219,6 +224,20 @@ def test_upr_info_csv_accents_decode_in_any_usual_encoding(tmp_path: Path, encod
     assert path.read_bytes().find("Côte".encode(plain)) > 512 * 1024  # past any leading sample
     assert (last.row, last.text, last.state_code) == (9_002, text, "CIV")
     assert last.recommending_states == ("VCT",)
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_upr_info_csv_saved_with_another_delimiter(tmp_path: Path, delimiter: str) -> None:
+    row = upr_info_row("Chad", "Ratify the Convention; then report.", "France")
+    path = write_upr_info(tmp_path / "export.csv", [row], delimiter=delimiter)
+
+    (parsed,) = split(read_recommendations(path, ImportFormat.upr_info))[0]
+
+    assert detect_format(path) is ImportFormat.upr_info
+    assert (parsed.text, parsed.themes[1]) == (
+        "Ratify the Convention; then report.",
+        ThemeTerm(None, "Other"),
+    )
 
 
 def test_charset_normalizer_alone_would_misread_the_macroman_export() -> None:

@@ -176,9 +176,12 @@ def test_a_failure_midway_leaves_nothing_behind(
 
 @pytest.mark.parametrize(
     ("name", "content"),
-    [("empty.csv", b""), ("picture.docx", b"\x89PNG\r\n\x1a\n" + b"\0" * 100),
-     ("table.csv", b"Name,Colour\nA,red\n")],
-)  # fmt: skip
+    [
+        ("empty.csv", b""),
+        ("picture.docx", b"\x89PNG\r\n\x1a\n" + b"\0" * 100),
+        ("table.csv", b"Name,Colour\nA,red\n"),
+    ],
+)
 def test_files_that_are_not_recommendation_files_are_refused(
     client: TestClient, db: Session, admin_headers: dict[str, str], name: str, content: bytes
 ) -> None:

@@ -19,23 +19,44 @@ def _ids(client: TestClient, **params: object) -> set[str]:
 def catalogue(db: Session) -> dict[str, Recommendation]:
     return {
         "torture": make_recommendation(
-            db, state="WSM", text="Ratify the Optional Protocol to the Convention against Torture",
-            recommending=("NZL", "AUS"), position="supported", cycle=2, session=25,
+            db,
+            state="WSM",
+            text="Ratify the Optional Protocol to the Convention against Torture",
+            recommending=("NZL", "AUS"),
+            position="supported",
+            cycle=2,
+            session=25,
             themes=(("A12", "Acceptance of international norms"), ("D25", "Torture")),
-            persons=("persons deprived of their liberty",), sdgs=("16.3",),
+            persons=("persons deprived of their liberty",),
+            sdgs=("16.3",),
         ),
         "girls": make_recommendation(
-            db, state="WSM", text="Strengthen measures to keep girls in secondary schools",
-            recommending=("FRA",), position="noted", cycle=3, session=39,
-            themes=((None, "Right to education"),), persons=("women and girls",), sdgs=("4", "5.1"),
+            db,
+            state="WSM",
+            text="Strengthen measures to keep girls in secondary schools",
+            recommending=("FRA",),
+            position="noted",
+            cycle=3,
+            session=39,
+            themes=((None, "Right to education"),),
+            persons=("women and girls",),
+            sdgs=("4", "5.1"),
         ),
         "crc": make_recommendation(
-            db, state="NPL", text="Raise the minimum age of criminal responsibility",
-            mechanism="crc", body="CRC", cycle=None, session=None, position=None,
-            recommending=(), themes=(("D51", "Administration of justice"),),
-            persons=("children",), sdgs=("16.2", "16.3"),
+            db,
+            state="NPL",
+            text="Raise the minimum age of criminal responsibility",
+            mechanism="crc",
+            body="CRC",
+            cycle=None,
+            session=None,
+            position=None,
+            recommending=(),
+            themes=(("D51", "Administration of justice"),),
+            persons=("children",),
+            sdgs=("16.2", "16.3"),
         ),
-    }  # fmt: skip
+    }
 
 
 def test_anonymous_callers_read_the_catalogue(
@@ -124,9 +145,15 @@ def test_pages_walk_the_whole_result(client: TestClient, db: Session) -> None:
 
 @pytest.mark.parametrize(
     "params",
-    [{"mechanism": "unknown"}, {"position": "accepted"}, {"sdg": "16.x9"}, {"cycle": 0},
-     {"state": "TOOLONG"}, {"q": "x" * 501}],
-)  # fmt: skip
+    [
+        {"mechanism": "unknown"},
+        {"position": "accepted"},
+        {"sdg": "16.x9"},
+        {"cycle": 0},
+        {"state": "TOOLONG"},
+        {"q": "x" * 501},
+    ],
+)
 def test_bad_filters_are_422(client: TestClient, params: dict[str, object]) -> None:
     assert_problem(client.get("/api/v1/recommendations", params=params), 422, "validation-error")
 

@@ -23,9 +23,13 @@ def test_all_169_targets_and_17_goals_are_served(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("accept_language", "expected_start"),
-    [(None, "Promote the rule of law"), ("fr-CH, fr;q=0.9", "Promouvoir l"),
-     ("de, es;q=0.5", "Promover el estado de derecho"), ("zh-Hans", "在国家和国际层面促进法治")],
-)  # fmt: skip
+    [
+        (None, "Promote the rule of law"),
+        ("fr-CH, fr;q=0.9", "Promouvoir l"),
+        ("de, es;q=0.5", "Promover el estado de derecho"),
+        ("zh-Hans", "在国家和国际层面促进法治"),
+    ],
+)
 def test_targets_come_in_the_requested_language(
     client: TestClient, accept_language: str | None, expected_start: str
 ) -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 import docx
 from docx.document import Document
 from docx.opc.exceptions import PackageNotFoundError
-from docx.table import Table
+from docx.table import Table, _Row
 
 from app.recommendations.importers.base import (
     Container,
@@ -169,7 +169,7 @@ def _recommendation_tables(tables: Iterable[Table]) -> Iterator[tuple[Table, _Co
     row of its own, and then has the columns of the table before it."""
     columns: _Columns | None = None
     for table in tables:
-        found = next(filter(None, (_columns(_texts(row.cells)) for row in table.rows[:3])), None)
+        found = next(filter(None, (_columns(_texts(row)) for row in table.rows[:3])), None)
         if found is None and columns is not None and len(table.columns) == columns.width:
             found = columns
         if found is not None:
@@ -177,8 +177,8 @@ def _recommendation_tables(tables: Iterable[Table]) -> Iterator[tuple[Table, _Co
             yield table, found
 
 
-def _texts(cells: Iterable[object]) -> list[str]:
-    return [getattr(cell, "text", "") for cell in cells]
+def _texts(row: _Row) -> list[str]:
+    return [cell.text for cell in row.cells]
 
 
 def _columns(header: list[str]) -> _Columns | None:
@@ -199,7 +199,7 @@ def _columns(header: list[str]) -> _Columns | None:
 def _data_rows(tables: list[tuple[Table, _Columns]]) -> Iterator[tuple[list[str], _Columns]]:
     for table, columns in tables:
         for row in table.rows:
-            cells = _texts(row.cells)
+            cells = _texts(row)
             if any(text.strip() for text in cells) and not _is_heading(cells):
                 yield cells, columns
 
@@ -241,9 +241,12 @@ def _recommendation_cell(cell: str) -> tuple[str, str, str | None]:
     match = _PARAGRAPH.match(body)
     if match is None:
         raise RowProblem("the recommendation does not start with its paragraph number")
+    text = body[match.end() :].strip()
+    if not text:
+        raise RowProblem("the recommendation has no text")
     symbol = _REPORT.search(source[0]) if source else None
     position_source = re.sub(r"\s+", "", symbol.group()) if symbol else None
-    return match["number"], body[match.end() :].strip(), position_source
+    return match["number"], text, position_source
 
 
 def _recommendation(
@@ -258,8 +261,8 @@ def _recommendation(
 ) -> ParsedRecommendation:
     text, recommending = split_recommending_states(body, resolver)
     themes, affected, sdgs = _annotations(cells, columns)
-    addendum = _REPORT.match(source or "")
-    report = addendum["report"] if addendum else review.report
+    symbol = _REPORT.match(source or "")
+    report = symbol["report"] if symbol else review.report
     return ParsedRecommendation(
         row=number,
         source_key=_source_key(report, paragraph, review),

@@ -38,6 +38,7 @@ from app.recommendations.importers.base import (
     column_positions,
     cycle_of_session,
     date_of,
+    names_sdg,
     open_table,
     resolve_state_list,
     sdg_code,
@@ -111,9 +112,13 @@ def _recommendation(
     mechanism, body = mechanism_of(cell_text(row["body"]))
     recommending = _recommending(cell_text(row.get("recommending", "")), resolver)
     paragraph, text = _paragraph(clean_text(cell_text(row["text"])))
+    if not text:
+        raise RowProblem("the recommendation has no text")
     if recommending:
         text = _without_states(text, recommending, resolver)
     session = session_of(_text(row, "session")) if mechanism == "upr" else None
+    themes = _lines(row, "themes")
+    sdgs = _lines(row, "sdgs") + [line for line in themes if names_sdg(line)]
     return ParsedRecommendation(
         row=number,
         source_key=f"uhri:{annotation}",
@@ -128,9 +133,9 @@ def _recommendation(
         paragraph=paragraph,
         date=date_of(row.get("date", "")),
         recommending_states=recommending,
-        themes=tuple(dict.fromkeys(map(theme_term, _lines(row, "themes")))),
+        themes=tuple(dict.fromkeys(theme_term(line) for line in themes if not names_sdg(line))),
         affected_persons=tuple(_lines(row, "affected")),
-        sdg_targets=tuple(dict.fromkeys(filter(None, map(sdg_code, _lines(row, "sdgs"))))),
+        sdg_targets=tuple(dict.fromkeys(filter(None, map(sdg_code, sdgs)))),
         uhri_id=annotation,
     )
 

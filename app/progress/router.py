@@ -1,0 +1,268 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
+
+from app.auth.dependencies import Anyone, require
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.core.concurrency import IfMatch, set_etag
+from app.core.deps import DbSession
+from app.core.idempotency import IdempotencyKey, create_once, fingerprint
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from app.core.publication import Stage, Visibility
+from app.progress import service
+from app.progress.models import ImplementationStatus
+from app.progress.schemas import (
+    MoveBody,
+    ReportBatch,
+    ReportBatchResult,
+    ReportCreate,
+    ReportPage,
+    ReportRead,
+    ReportUpdate,
+    RevisionCreate,
+    RevisionPage,
+    RevisionRead,
+)
+
+router = APIRouter(prefix="/progress-reports", tags=["progress-reports"])
+
+StateEditor = Annotated[Principal, Depends(require(Role.state_contributor, Role.state_focal_point))]
+FocalPoint = Annotated[Principal, Depends(require(Role.state_focal_point))]
+RevisionNumber = Annotated[int, Path(ge=1, le=10_000)]
+OptionalMoveBody = Annotated[MoveBody | None, Body()]
+
+
+def _shown(db: DbSession, who: Principal | None, report: object, response: Response) -> ReportRead:
+    read = service.to_read(db, who, [report])[0]  # type: ignore[list-item]
+    set_etag(response, read.version)
+    return read
+
+
+@router.get("", response_model=ReportPage, operation_id="list_progress_reports")
+def list_progress_reports(
+    who: Anyone,
+    db: DbSession,
+    state: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
+    recommendation: uuid.UUID | None = None,
+    stage: Stage | None = None,
+    status: ImplementationStatus | None = None,
+    visibility: Visibility | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> ReportPage:
+    """Reports the caller may see: a State its own (drafts included); OHCHR every submitted
+    one; everyone else the published ones. Public."""
+    items, next_cursor = service.list_reports(
+        db,
+        who,
+        state=state,
+        recommendation=recommendation,
+        stage=stage,
+        status=status,
+        visibility=visibility,
+        limit=limit,
+        cursor=cursor,
+    )
+    return ReportPage(items=items, next_cursor=next_cursor)
+
+
+@router.post("", response_model=ReportRead, status_code=201, operation_id="create_progress_report")
+def create_progress_report(
+    who: StateEditor,
+    db: DbSession,
+    body: ReportCreate,
+    request: Request,
+    key: IdempotencyKey = None,
+) -> Response:
+    """Draft a report for the caller's own State (the State comes from the caller)."""
+
+    def create() -> tuple[BaseModel, str]:
+        report = service.create_report(db, who, body)
+        return service.to_read(db, who, [report])[0], f"{request.url.path}/{report.id}"
+
+    return create_once(
+        db,
+        owner=who.subject,
+        key=key,
+        create=create,
+        request_fingerprint=fingerprint("POST", request.url.path, body),
+    )
+
+
+@router.post(
+    "/batch",
+    response_model=ReportBatchResult,
+    status_code=201,
+    operation_id="create_progress_report_batch",
+)
+def create_progress_report_batch(
+    who: StateEditor, db: DbSession, body: ReportBatch, request: Request, key: IdempotencyKey = None
+) -> Response:
+    """Up to 500 drafts at once, all or nothing; a refusal names each failing item's index."""
+
+    def create() -> tuple[BaseModel, str]:
+        reports = service.create_batch(db, who, body.items)
+        result = ReportBatchResult(items=service.to_read(db, who, reports))
+        return result, request.url.path.removesuffix("/batch")
+
+    return create_once(
+        db,
+        owner=who.subject,
+        key=key,
+        create=create,
+        request_fingerprint=fingerprint("POST", request.url.path, body),
+    )
+
+
+@router.get("/{report_id}", response_model=ReportRead, operation_id="get_progress_report")
+def get_progress_report(
+    who: Anyone, db: DbSession, report_id: uuid.UUID, response: Response
+) -> ReportRead:
+    return _shown(db, who, service.get_report(db, who, report_id), response)
+
+
+@router.patch("/{report_id}", response_model=ReportRead, operation_id="update_progress_report")
+def update_progress_report(
+    who: StateEditor,
+    db: DbSession,
+    report_id: uuid.UUID,
+    body: ReportUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ReportRead:
+    """Edit a draft (`If-Match` required). Submitted reports are corrected by revisions: 409."""
+    report = service.get_report(db, who, report_id)
+    return _shown(db, who, service.update_report(db, who, report, body, if_match), response)
+
+
+@router.delete("/{report_id}", status_code=204, operation_id="delete_progress_report")
+def delete_progress_report(
+    who: StateEditor, db: DbSession, report_id: uuid.UUID, if_match: IfMatch = None
+) -> Response:
+    """Delete a draft (`If-Match` required). A submitted report is never deleted: 409."""
+    service.delete_report(db, who, service.get_report(db, who, report_id), if_match)
+    return Response(status_code=204)
+
+
+def _move(
+    db: DbSession, who: Principal, report_id: uuid.UUID, verb: str, response: Response
+) -> ReportRead:
+    report = service.get_report(db, who, report_id)
+    return _shown(db, who, service.move(db, who, report, verb), response)
+
+
+@router.post(
+    "/{report_id}/submit", response_model=ReportRead, operation_id="submit_progress_report"
+)
+def submit_progress_report(
+    who: FocalPoint,
+    db: DbSession,
+    report_id: uuid.UUID,
+    response: Response,
+    body: OptionalMoveBody = None,
+) -> ReportRead:
+    """Submit the draft, or the pending revision, on behalf of the State. Focal points."""
+    return _move(db, who, report_id, "submit", response)
+
+
+@router.post(
+    "/{report_id}/publish", response_model=ReportRead, operation_id="publish_progress_report"
+)
+def publish_progress_report(
+    who: FocalPoint,
+    db: DbSession,
+    report_id: uuid.UUID,
+    response: Response,
+    body: OptionalMoveBody = None,
+) -> ReportRead:
+    """Make a submitted report public: anyone, anonymous callers included, may read it."""
+    return _move(db, who, report_id, "publish", response)
+
+
+@router.post(
+    "/{report_id}/unpublish", response_model=ReportRead, operation_id="unpublish_progress_report"
+)
+def unpublish_progress_report(
+    who: FocalPoint,
+    db: DbSession,
+    report_id: uuid.UUID,
+    response: Response,
+    body: OptionalMoveBody = None,
+) -> ReportRead:
+    """Withdraw a report from public view; OHCHR still sees it."""
+    return _move(db, who, report_id, "unpublish", response)
+
+
+@router.get(
+    "/{report_id}/revisions", response_model=RevisionPage, operation_id="list_progress_revisions"
+)
+def list_progress_revisions(who: Anyone, db: DbSession, report_id: uuid.UUID) -> RevisionPage:
+    """Every revision, the original being 1. A draft correction is shown to its State only."""
+    report = service.get_report(db, who, report_id)
+    return RevisionPage(items=service.list_revisions(db, who, report), next_cursor=None)
+
+
+@router.post(
+    "/{report_id}/revisions",
+    response_model=RevisionRead,
+    status_code=201,
+    operation_id="create_progress_revision",
+)
+def create_progress_revision(
+    who: StateEditor,
+    db: DbSession,
+    report_id: uuid.UUID,
+    body: RevisionCreate,
+    request: Request,
+    key: IdempotencyKey = None,
+) -> Response:
+    """Correct a submitted report: the given fields over the current revision, as a draft."""
+    report = service.get_report(db, who, report_id)
+
+    def create() -> tuple[BaseModel, str]:
+        revision = service.create_revision(db, who, report, body)
+        return service.revision_read(revision), f"{request.url.path}/{revision.number}"
+
+    return create_once(
+        db,
+        owner=who.subject,
+        key=key,
+        create=create,
+        request_fingerprint=fingerprint("POST", request.url.path, body),
+    )
+
+
+@router.get(
+    "/{report_id}/revisions/{number}",
+    response_model=RevisionRead,
+    operation_id="get_progress_revision",
+)
+def get_progress_revision(
+    who: Anyone, db: DbSession, report_id: uuid.UUID, number: RevisionNumber
+) -> RevisionRead:
+    report = service.get_report(db, who, report_id)
+    return service.revision_read(service.get_revision(db, who, report, number))
+
+
+@router.patch(
+    "/{report_id}/revisions/{number}",
+    response_model=RevisionRead,
+    operation_id="update_progress_revision",
+)
+def update_progress_revision(
+    who: StateEditor,
+    db: DbSession,
+    report_id: uuid.UUID,
+    number: RevisionNumber,
+    body: ReportUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> RevisionRead:
+    """Edit a correction still in draft; `If-Match` carries the report's ETag."""
+    report = service.get_report(db, who, report_id)
+    revision = service.update_revision(db, who, report, number, body, if_match)
+    set_etag(response, report.version)
+    return service.revision_read(revision)
