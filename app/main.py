@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
+from app.assistance.router import router as assistance_router
 from app.audit.router import router as audit_router
 from app.auth.router import auth_router, clients_router, users_router
 from app.core.db import Database
@@ -50,6 +51,7 @@ def api_router() -> APIRouter:
         progress_router,
         shortfalls_router,
         overview_router,
+        assistance_router,
         audit_router,
     ):
         api.include_router(router)

@@ -1,5 +1,6 @@
 """Imports every table module so that the metadata is complete (Alembic, tests)."""
 
+from app.assistance import models as assistance_models
 from app.audit import models as audit_models
 from app.auth import models as auth_models
 from app.core import idempotency
@@ -12,6 +13,7 @@ from app.states import models as states_models
 from app.taxonomies import models as taxonomies_models
 
 __all__ = [
+    "assistance_models",
     "audit_models",
     "auth_models",
     "events_models",

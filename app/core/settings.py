@@ -9,6 +9,8 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.assistance.priority import PriorityWeights
+
 VAR_DIR = Path("var")
 DEV_SECRET_FILE = VAR_DIR / "jwt_secret"
 MIN_SECRET_LENGTH = 32
@@ -35,6 +37,11 @@ class Settings(BaseSettings):
     jwt_issuer: str = "item10-platform"
     jwt_audience: str = "item10-api"
     log_level: str = "INFO"
+    # JSON objects; see app/assistance/priority.py and app/assistance/queue.py.
+    priority_weights: PriorityWeights = Field(default_factory=PriorityWeights)
+    service_targets: dict[str, int] = Field(
+        default_factory=lambda: {"submitted": 10, "in_triage": 15, "accepted": 30}
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -1,0 +1,217 @@
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from pydantic import BaseModel
+
+from app.assistance import service
+from app.assistance.lifecycle import Verb
+from app.assistance.models import RequestStage
+from app.assistance.schemas import (
+    AnyRequestView,
+    MessageCreate,
+    MessagePage,
+    MessageRead,
+    RequestCreate,
+    RequestFields,
+    RequestPage,
+    TransitionList,
+    VerbBody,
+)
+from app.auth.dependencies import Anyone, require
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.core.concurrency import IfMatch, set_etag
+from app.core.deps import AppSettings, DbSession
+from app.core.idempotency import IdempotencyKey, create_once, fingerprint
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from app.taxonomies.vocabularies import AssistanceType
+
+router = APIRouter(prefix="/assistance-requests", tags=["assistance-requests"])
+
+StateEditor = Annotated[Principal, Depends(require(Role.state_contributor, Role.state_focal_point))]
+Party = Annotated[
+    Principal,
+    Depends(
+        require(
+            Role.state_contributor, Role.state_focal_point, Role.ohchr_officer, Role.ohchr_admin
+        )
+    ),
+]
+Sort = Literal["created", "priority", "-priority", "age", "-age"]
+
+
+def _shown(
+    db: DbSession, who: Principal | None, request: object, response: Response
+) -> AnyRequestView:
+    shown = service.view(db, who, [request])[0]  # type: ignore[list-item]
+    set_etag(response, shown.version)
+    return shown
+
+
+@router.get("", response_model=RequestPage, operation_id="list_assistance_requests")
+def list_assistance_requests(
+    who: Anyone,
+    db: DbSession,
+    settings: AppSettings,
+    stage: RequestStage | None = None,
+    region: Annotated[
+        str | None, Query(max_length=60, description="M49 region or sub-region")
+    ] = None,
+    state: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
+    assistance_type: AssistanceType | None = None,
+    assigned_officer_id: uuid.UUID | None = None,
+    overdue: Annotated[bool | None, Query(description="Past the service target (OHCHR)")] = None,
+    sort: Annotated[
+        Sort, Query(description="`-priority` puts the most urgent first (OHCHR)")
+    ] = "created",
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> RequestPage:
+    """The triage queue for OHCHR (every submitted request, with priority); a State's own
+    requests for the State; published requests for everyone else."""
+    items, next_cursor = service.list_requests(
+        db,
+        who,
+        settings,
+        stage=stage,
+        region=region,
+        state=state,
+        assistance_type=assistance_type,
+        assigned_officer_id=assigned_officer_id,
+        overdue=overdue,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+    )
+    return RequestPage(items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "", response_model=AnyRequestView, status_code=201, operation_id="create_assistance_request"
+)
+def create_assistance_request(
+    who: StateEditor,
+    db: DbSession,
+    body: RequestCreate,
+    request: Request,
+    key: IdempotencyKey = None,
+) -> Response:
+    """Draft a request for technical assistance for the caller's own State."""
+
+    def create() -> tuple[BaseModel, str]:
+        created = service.create_request(db, who, body)
+        return service.view(db, who, [created])[0], f"{request.url.path}/{created.id}"
+
+    return create_once(
+        db,
+        owner=who.subject,
+        key=key,
+        create=create,
+        request_fingerprint=fingerprint("POST", request.url.path, body),
+    )
+
+
+@router.get("/{request_id}", response_model=AnyRequestView, operation_id="get_assistance_request")
+def get_assistance_request(
+    who: Anyone, db: DbSession, request_id: uuid.UUID, response: Response
+) -> AnyRequestView:
+    return _shown(db, who, service.get_request(db, who, request_id), response)
+
+
+@router.patch(
+    "/{request_id}", response_model=AnyRequestView, operation_id="update_assistance_request"
+)
+def update_assistance_request(
+    who: Party,
+    db: DbSession,
+    request_id: uuid.UUID,
+    body: RequestFields,
+    response: Response,
+    if_match: IfMatch = None,
+) -> AnyRequestView:
+    """The State edits its draft (or its answer to a request for information); officers assign
+    an officer and keep internal notes. `If-Match` required."""
+    request = service.get_request(db, who, request_id)
+    return _shown(db, who, service.update_request(db, who, request, body, if_match), response)
+
+
+@router.post(
+    "/{request_id}/{verb}",
+    response_model=AnyRequestView,
+    operation_id="move_assistance_request",
+    responses={409: {"description": "Not open at this stage; `allowed` lists the verbs open now"}},
+)
+def move_assistance_request(
+    who: Party,
+    db: DbSession,
+    request_id: uuid.UUID,
+    verb: Verb,
+    response: Response,
+    body: Annotated[VerbBody | None, Body()] = None,
+    if_match: IfMatch = None,
+) -> AnyRequestView:
+    """Move the request: the State `submit`s, `withdraw`s and `provide-info`s; officers
+    `start-triage`, `request-info`, `accept`, `decline` (with a reason), `start-delivery` and
+    `complete`. A verb the caller's role never has is 403; one not open now is 409."""
+    request = service.get_request(db, who, request_id)
+    moved = service.apply_verb(db, who, request, verb, body or VerbBody(), if_match)
+    return _shown(db, who, moved, response)
+
+
+@router.get(
+    "/{request_id}/transitions",
+    response_model=TransitionList,
+    operation_id="list_assistance_transitions",
+)
+def list_assistance_transitions(who: Party, db: DbSession, request_id: uuid.UUID) -> TransitionList:
+    """Every move of the request: verb, stages, who and when."""
+    request = service.get_request(db, who, request_id)
+    return TransitionList(items=service.transitions(db, request))
+
+
+@router.get(
+    "/{request_id}/messages", response_model=MessagePage, operation_id="list_assistance_messages"
+)
+def list_assistance_messages(
+    who: Party,
+    db: DbSession,
+    request_id: uuid.UUID,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> MessagePage:
+    """The thread between the State and OHCHR; internal notes only for officers."""
+    request = service.get_request(db, who, request_id)
+    items, next_cursor = service.list_messages(db, who, request, limit=limit, cursor=cursor)
+    return MessagePage(items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "/{request_id}/messages",
+    response_model=MessageRead,
+    status_code=201,
+    operation_id="create_assistance_message",
+)
+def create_assistance_message(
+    who: Party,
+    db: DbSession,
+    request_id: uuid.UUID,
+    body: MessageCreate,
+    request: Request,
+    key: IdempotencyKey = None,
+) -> Response:
+    """Write to the thread; officers may mark a message `internal` (the State never sees it)."""
+    assistance_request = service.get_request(db, who, request_id)
+
+    def create() -> tuple[BaseModel, str]:
+        message = service.post_message(db, who, assistance_request, body)
+        shown = MessageRead.model_validate(message, from_attributes=True)
+        return shown, f"{request.url.path}/{message.id}"
+
+    return create_once(
+        db,
+        owner=who.subject,
+        key=key,
+        create=create,
+        request_fingerprint=fingerprint("POST", request.url.path, body),
+    )

@@ -1,0 +1,603 @@
+"""Assistance requests: a State asks for help; OHCHR triages, decides and follows through.
+
+Every query starts from `_visible(who)`: a State sees its own requests, OHCHR every submitted
+one, and others only what a State published. Officer-only fields (priority, internal notes,
+the assigned officer, internal messages) never reach a State's view.
+"""
+
+import base64
+import datetime as dt
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import pycountry
+from sqlalchemy import ColumnElement, and_, delete, or_
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from app.assistance.lifecycle import (
+    NEEDS_MESSAGE,
+    NEEDS_REASON,
+    ROLES,
+    Verb,
+    next_stage,
+    open_verbs,
+)
+from app.assistance.models import (
+    AssistanceRequest,
+    RequestMessage,
+    RequestRecommendation,
+    RequestShortfall,
+    RequestStage,
+    RequestTransition,
+)
+from app.assistance.priority import PriorityInputs, priority
+from app.assistance.queue import is_overdue
+from app.assistance.schemas import (
+    AnyRequestView,
+    MessageCreate,
+    MessageRead,
+    OfficerRequestView,
+    RequestCreate,
+    RequestFields,
+    RequestView,
+    TransitionRead,
+    VerbBody,
+)
+from app.audit.service import record
+from app.auth.models import Role, User
+from app.auth.principal import Principal
+from app.core.concurrency import require_match
+from app.core.errors import Forbidden, IllegalTransition, NotFound, UnprocessableContent
+from app.core.models import utcnow
+from app.core.ownership import own_recommendation_ids
+from app.core.pagination import paginate
+from app.core.publication import Stage
+from app.core.settings import Settings, get_settings
+from app.events.outbox import emit
+from app.shortfalls.models import Shortfall
+from app.states.models import State
+from app.taxonomies.models import Theme, term_key
+from app.taxonomies.service import TermCache
+
+STATE_FIELDS = frozenset(RequestCreate.model_fields) - {"recommendation_ids", "shortfall_ids"}
+OFFICER_FIELDS = frozenset({"assigned_officer_id", "internal_notes"})
+STATE_EDITABLE_STAGES = frozenset({RequestStage.draft, RequestStage.info_requested})
+MAX_COMPUTED_SORT = 10_000
+
+
+def _visible_clause(who: Principal | None) -> ColumnElement[bool]:
+    if who is not None and who.is_state:
+        return col(AssistanceRequest.state_code) == who.state_code
+    if who is not None and who.is_ohchr:
+        return col(AssistanceRequest.stage) != RequestStage.draft
+    return and_(
+        col(AssistanceRequest.published).is_(True),
+        col(AssistanceRequest.stage) != RequestStage.draft,
+    )
+
+
+def _visible(who: Principal | None) -> SelectOfScalar[AssistanceRequest]:
+    return select(AssistanceRequest).where(_visible_clause(who))
+
+
+def get_request(db: Session, who: Principal | None, request_id: uuid.UUID) -> AssistanceRequest:
+    request = db.exec(_visible(who).where(AssistanceRequest.id == request_id)).first()
+    if request is None:
+        raise NotFound(f"no assistance request {request_id}")
+    return request
+
+
+def create_request(db: Session, who: Principal, body: RequestCreate) -> AssistanceRequest:
+    """A draft for the caller's own State; links must be the State's own."""
+    assert who.state_code is not None
+    values = body.model_dump(include=set(STATE_FIELDS))
+    _check_terms(db, values)
+    recommendations = own_recommendation_ids(db, who.state_code, body.recommendation_ids)
+    shortfalls = _own_submitted_shortfalls(db, who.state_code, body.shortfall_ids)
+    request = AssistanceRequest(state_code=who.state_code, created_by_id=who.id, **values)
+    db.add(request)
+    db.flush()
+    _link(db, request.id, recommendations, shortfalls)
+    _announce(db, who, request, "create", before=None)
+    return request
+
+
+def update_request(
+    db: Session,
+    who: Principal,
+    request: AssistanceRequest,
+    body: RequestFields,
+    if_match: str | None,
+) -> AssistanceRequest:
+    """States edit their draft (or answer a request for information); officers set the
+    assigned officer and internal notes. Neither may set the other's fields."""
+    require_match(if_match, request.version)
+    changes = body.model_dump(exclude_unset=True)
+    own_fields, links = _editable(who, request, changes)
+    before = view(db, who, [request])[0]
+    if "window_start" in own_fields or "window_end" in own_fields:
+        start = own_fields.get("window_start", request.window_start)
+        end = own_fields.get("window_end", request.window_end)
+        if start is None or end is None or start > end:
+            raise UnprocessableContent("window_start must not be after window_end")
+    _check_terms(db, own_fields)
+    if own_fields.get("assigned_officer_id"):
+        _check_officer(db, own_fields["assigned_officer_id"])
+    request.touch()
+    for field, value in own_fields.items():
+        if value is not None or field in {
+            "assigned_officer_id",
+            "budget_estimate_usd",
+            "co_funding_usd",
+        }:
+            setattr(request, field, value)
+    db.add(request)
+    if links:
+        assert request.state_code is not None
+        recommendations = (
+            own_recommendation_ids(db, request.state_code, body.recommendation_ids)
+            if body.recommendation_ids is not None
+            else None
+        )
+        shortfalls = (
+            _own_submitted_shortfalls(db, request.state_code, body.shortfall_ids)
+            if body.shortfall_ids is not None
+            else None
+        )
+        _link(db, request.id, recommendations, shortfalls)
+    officer_only = bool(OFFICER_FIELDS & changes.keys())
+    _announce(db, who, request, "update", before=before, officer_only=officer_only)
+    return request
+
+
+def _editable(
+    who: Principal, request: AssistanceRequest, changes: dict[str, Any]
+) -> tuple[dict[str, Any], bool]:
+    officer_changes = OFFICER_FIELDS & changes.keys()
+    state_changes = changes.keys() - OFFICER_FIELDS
+    if who.is_state and officer_changes:
+        raise Forbidden(f"only OHCHR officers set {', '.join(sorted(officer_changes))}")
+    if who.is_ohchr and state_changes:
+        raise Forbidden(f"only the requesting State sets {', '.join(sorted(state_changes))}")
+    if who.is_state and request.stage not in STATE_EDITABLE_STAGES:
+        raise IllegalTransition(
+            f"a request at stage {request.stage} is no longer edited by the State",
+            allowed=open_verbs(request.stage, who.role),
+        )
+    links = bool({"recommendation_ids", "shortfall_ids"} & changes.keys())
+    fields = {k: v for k, v in changes.items() if k not in {"recommendation_ids", "shortfall_ids"}}
+    return fields, links
+
+
+def apply_verb(
+    db: Session,
+    who: Principal,
+    request: AssistanceRequest,
+    verb: Verb,
+    body: VerbBody,
+    if_match: str | None = None,
+) -> AssistanceRequest:
+    """The one function that moves a request: checks the table, stamps the time, records who,
+    writes the audit and outbox events, and the message the move carries."""
+    if who.role not in ROLES[verb]:
+        raise Forbidden(f"the role {who.role} may never {verb}")
+    if if_match is not None:
+        require_match(if_match, request.version)
+    target = next_stage(request.stage, verb)
+    if target is None:
+        raise IllegalTransition(
+            f"{verb} is not open at stage {request.stage}",
+            allowed=open_verbs(request.stage, who.role),
+        )
+    if verb in NEEDS_MESSAGE and not body.message:
+        raise UnprocessableContent(f"{verb} needs a message")
+    if verb in NEEDS_REASON and not body.reason:
+        raise UnprocessableContent(f"{verb} needs a reason, which the State will see")
+    _move(db, who, request, verb, target, note=body.message or body.reason)
+    if body.message:
+        _add_message(db, who, request, body.message, internal=False)
+    if verb is Verb.decline:
+        request.decline_reason = body.reason
+    return request
+
+
+def apply_system_move(db: Session, request: AssistanceRequest, verb: Verb) -> None:
+    """A move the platform makes itself (an assignment accepted: `match`)."""
+    target = next_stage(request.stage, verb)
+    if target is None:
+        raise IllegalTransition(f"{verb} is not open at stage {request.stage}", allowed=[])
+    _move(db, None, request, verb, target, note=None)
+
+
+def _move(
+    db: Session,
+    who: Principal | None,
+    request: AssistanceRequest,
+    verb: Verb,
+    target: RequestStage,
+    *,
+    note: str | None,
+) -> None:
+    before = view(db, who, [request])[0] if who else None
+    now = utcnow()
+    transition = RequestTransition(
+        request_id=request.id,
+        verb=verb.value,
+        from_stage=request.stage.value,
+        to_stage=target.value,
+        actor_id=who.id if who else None,
+        actor_role=who.role.value if who else "system",
+        at=now,
+        note=note,
+    )
+    request.touch()
+    request.stage, request.stage_entered_at = target, now
+    if verb is Verb.submit:
+        request.submitted_at = now
+    db.add_all([request, transition])
+    _announce(db, who, request, verb.value, before=before)
+
+
+def transitions(db: Session, request: AssistanceRequest) -> list[TransitionRead]:
+    rows = db.exec(
+        select(RequestTransition)
+        .where(RequestTransition.request_id == request.id)
+        .order_by(col(RequestTransition.at), col(RequestTransition.id))
+    ).all()
+    return [TransitionRead.model_validate(row, from_attributes=True) for row in rows]
+
+
+def list_messages(
+    db: Session, who: Principal, request: AssistanceRequest, *, limit: int, cursor: str | None
+) -> tuple[list[MessageRead], str | None]:
+    statement = select(RequestMessage).where(RequestMessage.request_id == request.id)
+    if not who.is_ohchr:
+        statement = statement.where(col(RequestMessage.internal).is_(False))
+    keys = [RequestMessage.created_at, RequestMessage.id]
+    rows, next_cursor = paginate(db, statement, keys, limit=limit, cursor=cursor)
+    return [MessageRead.model_validate(r, from_attributes=True) for r in rows], next_cursor
+
+
+def post_message(
+    db: Session, who: Principal, request: AssistanceRequest, body: MessageCreate
+) -> RequestMessage:
+    if body.internal and not who.is_ohchr:
+        raise Forbidden("only OHCHR officers write internal messages")
+    return _add_message(db, who, request, body.body, internal=body.internal)
+
+
+def _add_message(
+    db: Session, who: Principal, request: AssistanceRequest, text: str, *, internal: bool
+) -> RequestMessage:
+    message = RequestMessage(
+        request_id=request.id,
+        author_id=who.id,
+        author_role=who.role.value,
+        body=text,
+        internal=internal,
+    )
+    db.add(message)
+    db.flush()
+    shown = MessageRead.model_validate(message, from_attributes=True)
+    # An internal message is recorded where the State's focal point cannot read it.
+    record(
+        db,
+        who,
+        "assistance_message.create",
+        resource_type="assistance_message",
+        resource_id=message.id,
+        state_code=None if internal else request.state_code,
+        after=shown,
+    )
+    if not internal:
+        emit(
+            db,
+            "assistance_message.create",
+            resource_type="assistance_message",
+            resource_id=message.id,
+            state_code=request.state_code,
+            visibility="ohchr",
+            payload=shown,
+        )
+    return message
+
+
+def list_requests(
+    db: Session,
+    who: Principal | None,
+    settings: Settings,
+    *,
+    stage: RequestStage | None = None,
+    region: str | None = None,
+    state: str | None = None,
+    assistance_type: str | None = None,
+    assigned_officer_id: uuid.UUID | None = None,
+    overdue: bool | None = None,
+    sort: str = "created",
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[AnyRequestView], str | None]:
+    officer = who is not None and who.is_ohchr
+    if (sort.lstrip("-") == "priority" or overdue is not None) and not officer:
+        raise Forbidden("priority and service targets are OHCHR's working data")
+    statement = _visible(who)
+    if stage is not None:
+        statement = statement.where(AssistanceRequest.stage == stage)
+    if state is not None:
+        statement = statement.where(AssistanceRequest.state_code == state.upper())
+    if assistance_type is not None:
+        statement = statement.where(col(AssistanceRequest.assistance_type) == assistance_type)
+    if assigned_officer_id is not None and officer:
+        statement = statement.where(AssistanceRequest.assigned_officer_id == assigned_officer_id)
+    if region is not None:
+        in_region = select(State.code).where(
+            or_(col(State.region) == region, col(State.sub_region) == region)
+        )
+        statement = statement.where(col(AssistanceRequest.state_code).in_(in_region))
+    if sort == "created" and overdue is None:
+        keys = [AssistanceRequest.created_at, AssistanceRequest.id]
+        rows, next_cursor = paginate(db, statement, keys, limit=limit, cursor=cursor)
+        return view(db, who, rows, settings=settings), next_cursor
+    return _computed_page(db, who, settings, statement, sort, overdue, limit, cursor)
+
+
+def _computed_page(
+    db: Session,
+    who: Principal | None,
+    settings: Settings,
+    statement: SelectOfScalar[AssistanceRequest],
+    sort: str,
+    overdue: bool | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[AnyRequestView], str | None]:
+    """Orders that depend on the clock (priority grows with waiting): computed at one instant,
+    carried in the cursor, so that every page of one walk agrees."""
+    as_of, position = _decode_cursor(cursor)
+    rows = db.exec(statement.limit(MAX_COMPUTED_SORT)).all()
+    views = view(db, who, rows, now=as_of, settings=settings)
+    if overdue is not None:
+        views = [v for v in views if isinstance(v, OfficerRequestView) and v.overdue is overdue]
+    views.sort(key=lambda v: _sort_key(v, sort))
+    start = position
+    page = views[start : start + limit]
+    more = start + limit < len(views)
+    return page, _encode_cursor(as_of, start + limit) if more else None
+
+
+def _sort_key(item: AnyRequestView, sort: str) -> tuple[Any, ...]:
+    descending = sort.startswith("-")
+    if sort.lstrip("-") == "priority" and isinstance(item, OfficerRequestView):
+        score = item.priority.score
+        return (-score if descending else score, str(item.id))
+    moment = (item.submitted_at or item.created_at).timestamp()
+    return (-moment if descending else moment, str(item.id))
+
+
+def _encode_cursor(as_of: dt.datetime, position: int) -> str:
+    raw = json.dumps({"as_of": as_of.isoformat(), "position": position}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> tuple[dt.datetime, int]:
+    if cursor is None:
+        return utcnow(), 0
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return dt.datetime.fromisoformat(raw["as_of"]), int(raw["position"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UnprocessableContent("the cursor is not valid; pass next_cursor unchanged") from exc
+
+
+def view(
+    db: Session,
+    who: Principal | None,
+    requests: Sequence[AssistanceRequest],
+    now: dt.datetime | None = None,
+    settings: Settings | None = None,
+) -> list[AnyRequestView]:
+    """Each request as this caller may see it: OHCHR's view with priority, or the State's."""
+    if not requests:
+        return []
+    ids = [r.id for r in requests]
+    recommendations = _grouped(db, RequestRecommendation, "recommendation_id", ids)
+    shortfalls = _grouped(db, RequestShortfall, "shortfall_id", ids)
+    base = [
+        RequestView(
+            **{field: getattr(r, field) for field in RequestView.model_fields if hasattr(r, field)},
+            recommendation_ids=recommendations[r.id],
+            shortfall_ids=shortfalls[r.id],
+        )
+        for r in requests
+    ]
+    if who is None or not who.is_ohchr:
+        return list(base)
+    settings_now = now or utcnow()
+    inputs = _priority_inputs(db, requests)
+    policy = settings or get_settings()
+    weights, targets = policy.priority_weights, policy.service_targets
+    return [
+        OfficerRequestView(
+            **shown.model_dump(),
+            priority=priority(inputs[r.id], weights, settings_now),
+            overdue=is_overdue(r.stage.value, r.stage_entered_at, settings_now, targets),
+            assigned_officer_id=r.assigned_officer_id,
+            internal_notes=r.internal_notes,
+        )
+        for r, shown in zip(requests, base, strict=True)
+    ]
+
+
+def _priority_inputs(
+    db: Session, requests: Sequence[AssistanceRequest]
+) -> dict[uuid.UUID, PriorityInputs]:
+    codes = {r.state_code for r in requests}
+    states = {s.code: s for s in db.exec(select(State).where(col(State.code).in_(codes))).all()}
+    severities: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for request_id, severity in db.exec(
+        select(RequestShortfall.request_id, Shortfall.severity)
+        .join(Shortfall, col(Shortfall.id) == RequestShortfall.shortfall_id)
+        .where(col(RequestShortfall.request_id).in_([r.id for r in requests]))
+    ).all():
+        severities[request_id].append(str(severity))
+    order = ["low", "medium", "high", "critical"]
+    return {
+        r.id: PriorityInputs(
+            is_ldc=states[r.state_code].is_ldc,
+            is_sids=states[r.state_code].is_sids,
+            emerging_from_conflict=states[r.state_code].emerging_from_conflict,
+            particular_needs=states[r.state_code].particular_needs,
+            urgency=r.urgency.value,
+            worst_shortfall_severity=max(severities[r.id], key=order.index, default=None),
+            submitted_at=r.submitted_at,
+        )
+        for r in requests
+    }
+
+
+def _grouped(
+    db: Session, link: Any, column: str, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    grouped: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for request_id, target in db.exec(
+        select(link.request_id, getattr(link, column)).where(col(link.request_id).in_(ids))
+    ).all():
+        grouped[request_id].append(target)
+    return {rid: sorted(grouped[rid], key=str) for rid in ids}
+
+
+def _link(
+    db: Session,
+    request_id: uuid.UUID,
+    recommendations: list[uuid.UUID] | None,
+    shortfalls: list[uuid.UUID] | None,
+) -> None:
+    if recommendations is not None:
+        db.execute(
+            delete(RequestRecommendation).where(col(RequestRecommendation.request_id) == request_id)
+        )
+        db.add_all(
+            RequestRecommendation(request_id=request_id, recommendation_id=r)
+            for r in recommendations
+        )
+    if shortfalls is not None:
+        db.execute(delete(RequestShortfall).where(col(RequestShortfall.request_id) == request_id))
+        db.add_all(RequestShortfall(request_id=request_id, shortfall_id=s) for s in shortfalls)
+    db.flush()
+
+
+def _own_submitted_shortfalls(
+    db: Session, state_code: str, ids: Sequence[uuid.UUID]
+) -> list[uuid.UUID]:
+    wanted = list(dict.fromkeys(ids))
+    found = set(
+        db.exec(
+            select(Shortfall.id).where(
+                col(Shortfall.id).in_(wanted),
+                Shortfall.state_code == state_code,
+                Shortfall.stage == Stage.submitted,
+            )
+        ).all()
+    )
+    missing = [str(s) for s in wanted if s not in found]
+    if missing:
+        raise UnprocessableContent(
+            "shortfall_ids must name your State's submitted shortfalls",
+            errors=[
+                {"loc": ["body", "shortfall_ids"], "msg": f"not found: {m}", "type": "value_error"}
+                for m in missing[:20]
+            ],
+        )
+    return wanted
+
+
+def _check_terms(db: Session, values: dict[str, Any]) -> None:
+    """Themes from the taxonomy (code or name), SDG codes that exist, ISO 639-1 languages."""
+    errors: list[dict[str, Any]] = []
+    if values.get("themes"):
+        known = {t.code for t in db.exec(select(Theme)).all() if t.code} | {
+            t.key for t in db.exec(select(Theme)).all()
+        }
+        errors += [
+            {"loc": ["body", "themes"], "msg": f"unknown theme {theme!r}", "type": "value_error"}
+            for theme in values["themes"]
+            if theme.upper() not in known and term_key(theme) not in known
+        ]
+    if values.get("sdg_targets"):
+        codes = TermCache(db).sdg_codes
+        errors += [
+            {
+                "loc": ["body", "sdg_targets"],
+                "msg": f"unknown SDG target {code!r}",
+                "type": "value_error",
+            }
+            for code in values["sdg_targets"]
+            if code not in codes
+        ]
+    errors += [
+        {"loc": ["body", "languages"], "msg": f"unknown language {code!r}", "type": "value_error"}
+        for code in values.get("languages") or []
+        if pycountry.languages.get(alpha_2=code) is None
+    ]
+    if errors:
+        raise UnprocessableContent(
+            "invalid input: " + "; ".join(e["msg"] for e in errors[:5]), errors=errors
+        )
+
+
+def _check_officer(db: Session, officer_id: uuid.UUID) -> None:
+    user = db.get(User, officer_id)
+    if (
+        user is None
+        or not user.is_active
+        or user.role not in (Role.ohchr_officer, Role.ohchr_admin)
+    ):
+        raise UnprocessableContent("assigned_officer_id must name an active OHCHR officer")
+
+
+def _announce(
+    db: Session,
+    who: Principal | None,
+    request: AssistanceRequest,
+    action: str,
+    *,
+    before: AnyRequestView | None,
+    officer_only: bool = False,
+) -> None:
+    """Audit and outbox events of one change. The State-visible record carries the State's view
+    only; a change to officer-only fields is recorded where the State cannot read it."""
+    db.flush()
+    state_view = view(db, None, [request])[0]
+    shown_before = before if officer_only else _state_view(before)
+    after = view(db, who, [request])[0] if officer_only else state_view
+    record(
+        db,
+        who,
+        f"assistance_request.{action}",
+        resource_type="assistance_request",
+        resource_id=request.id,
+        state_code=None if officer_only else request.state_code,
+        before=shown_before,
+        after=after,
+    )
+    if not officer_only:
+        visibility = "state" if request.stage is RequestStage.draft else "ohchr"
+        emit(
+            db,
+            f"assistance_request.{action}",
+            resource_type="assistance_request",
+            resource_id=request.id,
+            state_code=request.state_code,
+            visibility=visibility,
+            payload=state_view,
+        )
+
+
+def _state_view(shown: AnyRequestView | None) -> RequestView | None:
+    if shown is None:
+        return None
+    return RequestView(**shown.model_dump(include=set(RequestView.model_fields)))
