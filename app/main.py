@@ -37,25 +37,21 @@ resources carry an `ETag`; send it back in `If-Match` to change them. Creating P
 """
 
 
-def api_router() -> APIRouter:
-    api = APIRouter(prefix=API_PREFIX)
-    for router in (
-        auth_router,
-        users_router,
-        clients_router,
-        states_router,
-        taxonomies_router,
-        catalogue_router,
-        imports_router,
-        clusters_router,
-        progress_router,
-        shortfalls_router,
-        overview_router,
-        assistance_router,
-        audit_router,
-    ):
-        api.include_router(router)
-    return api
+API_ROUTERS: tuple[APIRouter, ...] = (
+    auth_router,
+    users_router,
+    clients_router,
+    states_router,
+    taxonomies_router,
+    catalogue_router,
+    imports_router,
+    clusters_router,
+    progress_router,
+    shortfalls_router,
+    overview_router,
+    assistance_router,
+    audit_router,
+)
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -86,7 +82,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.database = database
     install_problem_handlers(app)
     app.include_router(health_router)
-    app.include_router(api_router())
+    for router in API_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_body_bytes=settings.max_body_bytes,

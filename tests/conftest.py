@@ -81,9 +81,20 @@ def settings(database_url: str) -> Settings:
     return make_settings(database_url)
 
 
+@pytest.fixture(scope="session")
+def shared_app(database_url: str, engine: Engine) -> FastAPI:
+    """Building the app takes about a second, so tests share one and swap its database."""
+    return create_app(make_settings(database_url), Database(engine))
+
+
 @pytest.fixture
-def app(settings: Settings, engine: Engine, connection: Connection) -> FastAPI:
-    return create_app(settings, ConnectionDatabase(engine, connection))
+def app(
+    shared_app: FastAPI, settings: Settings, engine: Engine, connection: Connection
+) -> Iterator[FastAPI]:
+    shared_app.state.settings = settings
+    shared_app.state.database = ConnectionDatabase(engine, connection)
+    yield shared_app
+    shared_app.state.database = None
 
 
 @pytest.fixture
