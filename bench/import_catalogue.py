@@ -21,6 +21,7 @@ import argparse
 import csv
 import gc
 import multiprocessing
+import os
 import resource
 import statistics
 import sys
@@ -356,8 +357,12 @@ def _print_search(results: list[tuple[str, int | None, list[float]]]) -> None:
 # --- one database -------------------------------------------------------------------------------
 
 
+def _load() -> str:
+    return "load average " + " ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
 def bench_database(name: str, url: str, big: Path) -> None:
-    print(f"\n== {name}", flush=True)
+    print(f"\n== {name} ({_load()})", flush=True)
     print(f"  migrate: {in_child(step_migrate, url):.2f} s", flush=True)
     _print_import("import sample (UPR Info 1-5)", in_child(step_import, url, str(SAMPLE)))
     result = in_child(step_import, url, str(big))
@@ -384,6 +389,7 @@ def bench_database(name: str, url: str, big: Path) -> None:
         )
     sys.stdout.flush()
     _print_search(in_child(step_search, url))
+    print(f"  ({_load()})")
 
 
 @contextmanager
@@ -410,7 +416,8 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql://root@127.0.0.1/test")
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
-    print(f"python {sys.version.split()[0]}, {multiprocessing.cpu_count()} CPUs")
+    began = time.perf_counter()
+    print(f"python {sys.version.split()[0]}, {multiprocessing.cpu_count()} CPUs, {_load()}")
     with tempfile.TemporaryDirectory(prefix="item10-bench-") as workdir:
         big = Path(workdir) / f"upr-info-{args.rows}.csv"
         start = time.perf_counter()
@@ -426,8 +433,9 @@ def main() -> None:
                 if url is not None:
                     bench_database("PostgreSQL", url, big)
     print(
-        f"\nparent peak RSS {_max_rss_kib() / 1024:.0f} MiB: each child's peak growth is its own "
-        "while this stays below the child's baseline"
+        f"\ntotal {time.perf_counter() - began:.0f} s. Parent peak RSS "
+        f"{_max_rss_kib() / 1024:.0f} MiB: each child's peak growth is its own while this stays "
+        "below the child's baseline."
     )
 
 

@@ -136,29 +136,6 @@ def update_assistance_request(
     return _shown(db, who, service.update_request(db, who, request, body, if_match), response)
 
 
-@router.post(
-    "/{request_id}/{verb}",
-    response_model=AnyRequestView,
-    operation_id="move_assistance_request",
-    responses={409: {"description": "Not open at this stage; `allowed` lists the verbs open now"}},
-)
-def move_assistance_request(
-    who: Party,
-    db: DbSession,
-    request_id: uuid.UUID,
-    verb: Verb,
-    response: Response,
-    body: Annotated[VerbBody | None, Body()] = None,
-    if_match: IfMatch = None,
-) -> AnyRequestView:
-    """Move the request: the State `submit`s, `withdraw`s and `provide-info`s; officers
-    `start-triage`, `request-info`, `accept`, `decline` (with a reason), `start-delivery` and
-    `complete`. A verb the caller's role never has is 403; one not open now is 409."""
-    request = service.get_request(db, who, request_id)
-    moved = service.apply_verb(db, who, request, verb, body or VerbBody(), if_match)
-    return _shown(db, who, moved, response)
-
-
 @router.get(
     "/{request_id}/transitions",
     response_model=TransitionList,
@@ -215,3 +192,27 @@ def create_assistance_message(
         create=create,
         request_fingerprint=fingerprint("POST", request.url.path, body),
     )
+
+
+# Declared last: "/{request_id}/{verb}" would otherwise capture ".../messages".
+@router.post(
+    "/{request_id}/{verb}",
+    response_model=AnyRequestView,
+    operation_id="move_assistance_request",
+    responses={409: {"description": "Not open at this stage; `allowed` lists the verbs open now"}},
+)
+def move_assistance_request(
+    who: Party,
+    db: DbSession,
+    request_id: uuid.UUID,
+    verb: Verb,
+    response: Response,
+    body: Annotated[VerbBody | None, Body()] = None,
+    if_match: IfMatch = None,
+) -> AnyRequestView:
+    """Move the request: the State `submit`s, `withdraw`s and `provide-info`s; officers
+    `start-triage`, `request-info`, `accept`, `decline` (with a reason), `start-delivery` and
+    `complete`. A verb the caller's role never has is 403; one not open now is 409."""
+    request = service.get_request(db, who, request_id)
+    moved = service.apply_verb(db, who, request, verb, body or VerbBody(), if_match)
+    return _shown(db, who, moved, response)

@@ -115,9 +115,9 @@ def update_request(
 ) -> AssistanceRequest:
     """States edit their draft (or answer a request for information); officers set the
     assigned officer and internal notes. Neither may set the other's fields."""
-    require_match(if_match, request.version)
     changes = body.model_dump(exclude_unset=True)
     own_fields, links = _editable(who, request, changes)
+    require_match(if_match, request.version)
     before = view(db, who, [request])[0]
     if "window_start" in own_fields or "window_end" in own_fields:
         start = own_fields.get("window_start", request.window_start)
