@@ -18,6 +18,13 @@ from app.core.logging import configure_logging
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.security import prepare_decoy_hash
 from app.core.settings import Settings, get_settings
+from app.expertise.router import router as providers_router
+from app.matching.router import (
+    assignments_router,
+    candidates_router,
+    joint_router,
+    runs_router,
+)
 from app.progress.overview import router as overview_router
 from app.progress.router import router as progress_router
 from app.recommendations.router import catalogue_router, clusters_router, imports_router
@@ -49,7 +56,12 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     progress_router,
     shortfalls_router,
     overview_router,
+    candidates_router,
     assistance_router,
+    providers_router,
+    runs_router,
+    assignments_router,
+    joint_router,
     audit_router,
 )
 

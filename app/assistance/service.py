@@ -58,6 +58,9 @@ from app.core.pagination import paginate
 from app.core.publication import Stage
 from app.core.settings import Settings, get_settings
 from app.events.outbox import emit
+from app.expertise.models import Provider
+from app.matching.models import Assignment
+from app.matching.release import release_for_request
 from app.shortfalls.models import Shortfall
 from app.states.models import State
 from app.taxonomies.models import Theme, term_key
@@ -74,10 +77,18 @@ def _visible_clause(who: Principal | None) -> ColumnElement[bool]:
         return col(AssistanceRequest.state_code) == who.state_code
     if who is not None and who.is_ohchr:
         return col(AssistanceRequest.stage) != RequestStage.draft
-    return and_(
+    published = and_(
         col(AssistanceRequest.published).is_(True),
         col(AssistanceRequest.stage) != RequestStage.draft,
     )
+    if who is not None and who.role is Role.provider:
+        offered = (
+            select(Assignment.request_id)
+            .join(Provider, col(Provider.id) == Assignment.provider_id)
+            .where(Provider.user_id == who.id)
+        )
+        return or_(published, col(AssistanceRequest.id).in_(offered))
+    return published
 
 
 def _visible(who: Principal | None) -> SelectOfScalar[AssistanceRequest]:
@@ -198,6 +209,7 @@ def apply_verb(
     if verb in NEEDS_REASON and not body.reason:
         raise UnprocessableContent(f"{verb} needs a reason, which the State will see")
     _move(db, who, request, verb, target, note=body.message or body.reason)
+    release_for_request(db, request, verb)
     if body.message:
         _add_message(db, who, request, body.message, internal=False)
     if verb is Verb.decline:

@@ -6,6 +6,8 @@ from app.auth import models as auth_models
 from app.core import idempotency
 from app.core.models import metadata
 from app.events import models as events_models
+from app.expertise import models as expertise_models
+from app.matching import models as matching_models
 from app.progress import models as progress_models
 from app.recommendations import models as recommendations_models
 from app.shortfalls import models as shortfalls_models
@@ -17,7 +19,9 @@ __all__ = [
     "audit_models",
     "auth_models",
     "events_models",
+    "expertise_models",
     "idempotency",
+    "matching_models",
     "metadata",
     "progress_models",
     "recommendations_models",

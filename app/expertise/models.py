@@ -1,0 +1,47 @@
+"""The expertise roster: who can help, with what, where, in which languages, and when."""
+
+import uuid
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Text
+from sqlmodel import Field
+
+from app.core.models import JSONType, Versioned, enum_type, new_id
+
+
+class ProviderKind(StrEnum):
+    human_rights_adviser = "human_rights_adviser"
+    regional_gender_adviser = "regional_gender_adviser"
+    surge_economist = "surge_economist"
+    capacity_building_officer = "capacity_building_officer"
+    peace_and_development_adviser = "peace_and_development_adviser"
+    data_specialist = "data_specialist"
+    un_agency = "un_agency"
+    nhri_network = "nhri_network"
+    parliamentary_partner = "parliamentary_partner"
+    peer_state = "peer_state"
+    consultant = "consultant"
+
+
+class Provider(Versioned, table=True):
+    __tablename__ = "providers"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    name: str = Field(max_length=200)
+    kind: ProviderKind = Field(sa_type=enum_type(ProviderKind, 40), index=True)
+    organization: str = Field(default="", max_length=200)
+    assistance_types: list[str] = Field(default_factory=list, sa_type=JSONType)
+    themes: list[str] = Field(default_factory=list, sa_type=JSONType)
+    sdg_targets: list[str] = Field(default_factory=list, sa_type=JSONType)
+    languages: list[str] = Field(default_factory=list, sa_type=JSONType)
+    states_covered: list[str] = Field(default_factory=list, sa_type=JSONType)
+    regions_covered: list[str] = Field(default_factory=list, sa_type=JSONType)
+    duty_station: str = Field(default="", max_length=200)
+    home_state_code: str | None = Field(default=None, max_length=3, foreign_key="states.code")
+    modalities: list[str] = Field(default_factory=list, sa_type=JSONType)
+    capacity: int = Field(default=1)
+    availability: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
+    user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", index=True)
+    is_active: bool = Field(default=True)
+    notes: str = Field(default="", sa_type=Text)

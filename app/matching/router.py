@@ -1,0 +1,180 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Request, Response
+from pydantic import BaseModel
+
+from app.assistance import service as assistance
+from app.auth.dependencies import require
+from app.auth.models import OHCHR_ROLES, Role
+from app.auth.principal import Principal
+from app.core.concurrency import set_etag
+from app.core.deps import AppSettings, DbSession
+from app.core.idempotency import IdempotencyKey, create_once, fingerprint
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from app.matching import service
+from app.matching.models import AssignmentStatus
+from app.matching.schemas import (
+    AssignmentCreate,
+    AssignmentPage,
+    AssignmentRead,
+    AssignmentResponse,
+    CandidateList,
+    JointActivityList,
+    MatchingRunCreate,
+    MatchingRunRead,
+)
+
+candidates_router = APIRouter(prefix="/assistance-requests", tags=["matching"])
+runs_router = APIRouter(prefix="/matching-runs", tags=["matching"])
+assignments_router = APIRouter(prefix="/assignments", tags=["assignments"])
+joint_router = APIRouter(prefix="/joint-activity-proposals", tags=["matching"])
+
+Officer = Annotated[Principal, Depends(require(*OHCHR_ROLES))]
+ProviderAccount = Annotated[Principal, Depends(require(Role.provider))]
+OfficerOrProvider = Annotated[Principal, Depends(require(*OHCHR_ROLES, Role.provider))]
+
+
+@candidates_router.get(
+    "/{request_id}/candidates", response_model=CandidateList, operation_id="list_candidates"
+)
+def list_candidates(who: Officer, db: DbSession, request_id: uuid.UUID) -> CandidateList:
+    """Every provider that can serve the request, best first, each factor's part in `reasons`."""
+    request = assistance.get_request(db, who, request_id)
+    return CandidateList(items=service.candidates(db, request))
+
+
+@runs_router.post(
+    "", response_model=MatchingRunRead, status_code=201, operation_id="create_matching_run"
+)
+def create_matching_run(
+    who: Officer,
+    db: DbSession,
+    settings: AppSettings,
+    request: Request,
+    body: Annotated[MatchingRunCreate | None, Body()] = None,
+    key: IdempotencyKey = None,
+) -> Response:
+    """The optimal proposal over all accepted, unassigned requests (or the given ones):
+    maximal total of priority x candidate score within every provider's capacity. Nothing is
+    assigned until an officer offers the assignments."""
+    options = body or MatchingRunCreate()
+
+    def create() -> tuple[BaseModel, str]:
+        run = service.run_matching(db, who, settings, options.request_ids)
+        return service.run_read(run), f"{request.url.path}/{run.id}"
+
+    return create_once(
+        db,
+        owner=who.subject,
+        key=key,
+        create=create,
+        request_fingerprint=fingerprint("POST", request.url.path, options),
+    )
+
+
+@runs_router.get("/{run_id}", response_model=MatchingRunRead, operation_id="get_matching_run")
+def get_matching_run(_who: Officer, db: DbSession, run_id: uuid.UUID) -> MatchingRunRead:
+    return service.run_read(service.get_run(db, run_id))
+
+
+@joint_router.get("", response_model=JointActivityList, operation_id="list_joint_activities")
+def list_joint_activities(_who: Officer, db: DbSession) -> JointActivityList:
+    """Regional workshops instead of separate missions: accepted requests from different States
+    of one region asking for the same help in overlapping windows, with who could serve all."""
+    return JointActivityList(items=service.joint_activities(db))
+
+
+@assignments_router.post(
+    "", response_model=AssignmentRead, status_code=201, operation_id="create_assignment"
+)
+def create_assignment(
+    who: Officer,
+    db: DbSession,
+    body: AssignmentCreate,
+    request: Request,
+    key: IdempotencyKey = None,
+) -> Response:
+    """Offer an accepted request to a provider (409 beyond its capacity)."""
+
+    def create() -> tuple[BaseModel, str]:
+        assignment = service.offer(db, who, body.request_id, body.provider_id, body.matching_run_id)
+        return service.assignment_read(assignment), f"{request.url.path}/{assignment.id}"
+
+    return create_once(
+        db,
+        owner=who.subject,
+        key=key,
+        create=create,
+        request_fingerprint=fingerprint("POST", request.url.path, body),
+    )
+
+
+@assignments_router.get("", response_model=AssignmentPage, operation_id="list_assignments")
+def list_assignments(
+    who: OfficerOrProvider,
+    db: DbSession,
+    status: AssignmentStatus | None = None,
+    request_id: uuid.UUID | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> AssignmentPage:
+    """Officers: every assignment. A provider: its own."""
+    items, next_cursor = service.list_assignments(
+        db, who, status=status, request_id=request_id, limit=limit, cursor=cursor
+    )
+    return AssignmentPage(items=items, next_cursor=next_cursor)
+
+
+@assignments_router.get(
+    "/{assignment_id}", response_model=AssignmentRead, operation_id="get_assignment"
+)
+def get_assignment(
+    who: OfficerOrProvider, db: DbSession, assignment_id: uuid.UUID, response: Response
+) -> AssignmentRead:
+    assignment = service.get_assignment(db, who, assignment_id)
+    set_etag(response, assignment.version)
+    return service.assignment_read(assignment)
+
+
+def _respond(
+    who: Principal,
+    db: DbSession,
+    assignment_id: uuid.UUID,
+    accept: bool,
+    body: AssignmentResponse | None,
+    response: Response,
+) -> AssignmentRead:
+    assignment = service.get_assignment(db, who, assignment_id)
+    reason = body.reason if body else None
+    answered = service.respond(db, who, assignment, accept, reason)
+    set_etag(response, answered.version)
+    return service.assignment_read(answered)
+
+
+@assignments_router.post(
+    "/{assignment_id}/accept", response_model=AssignmentRead, operation_id="accept_assignment"
+)
+def accept_assignment(
+    who: ProviderAccount,
+    db: DbSession,
+    assignment_id: uuid.UUID,
+    response: Response,
+    body: Annotated[AssignmentResponse | None, Body()] = None,
+) -> AssignmentRead:
+    """The provider takes the assignment; the request becomes `matched`."""
+    return _respond(who, db, assignment_id, True, body, response)
+
+
+@assignments_router.post(
+    "/{assignment_id}/decline", response_model=AssignmentRead, operation_id="decline_assignment"
+)
+def decline_assignment(
+    who: ProviderAccount,
+    db: DbSession,
+    assignment_id: uuid.UUID,
+    response: Response,
+    body: Annotated[AssignmentResponse | None, Body()] = None,
+) -> AssignmentRead:
+    """The provider declines; the capacity is freed and the request can be offered again."""
+    return _respond(who, db, assignment_id, False, body, response)

@@ -1,0 +1,367 @@
+"""Candidates for one request, the optimal proposal for all, assignments, joint activities."""
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from functools import partial
+from itertools import groupby
+
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from app.assistance import service as assistance
+from app.assistance.lifecycle import Verb
+from app.assistance.models import AssistanceRequest, RequestStage
+from app.assistance.schemas import OfficerRequestView
+from app.audit.service import record
+from app.auth.principal import Principal
+from app.core.errors import Conflict, NotFound, UnprocessableContent
+from app.core.models import utcnow
+from app.core.pagination import paginate
+from app.core.settings import Settings
+from app.events.outbox import emit
+from app.expertise.models import Provider
+from app.expertise.service import occupied
+from app.matching import optimizer, scoring
+from app.matching.models import OCCUPYING, Assignment, AssignmentStatus, MatchingRun
+from app.matching.schemas import (
+    AssignmentRead,
+    CandidateRead,
+    JointActivity,
+    MatchingRunRead,
+    Proposal,
+)
+from app.states.models import State
+
+
+def _offers(db: Session) -> list[scoring.ProviderOffer]:
+    providers = db.exec(
+        select(Provider).where(col(Provider.is_active).is_(True)).order_by(col(Provider.id))
+    ).all()
+    load = occupied(db, [p.id for p in providers])
+    return [
+        scoring.ProviderOffer(
+            id=str(p.id),
+            kind=p.kind.value,
+            home_state_code=p.home_state_code,
+            assistance_types=frozenset(p.assistance_types),
+            themes=frozenset(t.casefold() for t in p.themes + p.sdg_targets),
+            languages=frozenset(p.languages),
+            states_covered=frozenset(p.states_covered),
+            regions_covered=frozenset(p.regions_covered),
+            modalities=frozenset(p.modalities),
+            capacity=p.capacity,
+            occupied=load.get(p.id, 0),
+            availability=tuple(
+                (dt.date.fromisoformat(w["start"]), dt.date.fromisoformat(w["end"]))
+                for w in p.availability
+            ),
+        )
+        for p in providers
+    ]
+
+
+def _needs(db: Session, requests: Sequence[AssistanceRequest]) -> dict[str, scoring.RequestNeeds]:
+    codes = {r.state_code for r in requests}
+    states = {s.code: s for s in db.exec(select(State).where(col(State.code).in_(codes))).all()}
+    return {
+        str(r.id): scoring.RequestNeeds(
+            id=str(r.id),
+            state_code=r.state_code,
+            region=states[r.state_code].region,
+            sub_region=states[r.state_code].sub_region,
+            assistance_type=r.assistance_type.value,
+            themes=frozenset(t.casefold() for t in r.themes + r.sdg_targets),
+            languages=frozenset(r.languages),
+            modality=r.modality.value,
+            window_start=r.window_start,
+            window_end=r.window_end,
+        )
+        for r in requests
+    }
+
+
+def candidates(db: Session, request: AssistanceRequest) -> list[CandidateRead]:
+    need = _needs(db, [request])[str(request.id)]
+    return [
+        CandidateRead(provider_id=uuid.UUID(c.provider_id), score=c.score, reasons=c.reasons)
+        for c in scoring.rank(need, _offers(db))
+    ]
+
+
+def _open_requests(db: Session, request_ids: Sequence[uuid.UUID] | None) -> list[AssistanceRequest]:
+    """Accepted requests with no offer pending or accepted (or the given ones among them)."""
+    busy = select(Assignment.request_id).where(col(Assignment.status).in_(OCCUPYING))
+    statement = select(AssistanceRequest).where(
+        AssistanceRequest.stage == RequestStage.accepted, col(AssistanceRequest.id).not_in(busy)
+    )
+    if request_ids is not None:
+        statement = statement.where(col(AssistanceRequest.id).in_(request_ids))
+    return list(db.exec(statement.order_by(col(AssistanceRequest.id))).all())
+
+
+def run_matching(
+    db: Session, who: Principal, settings: Settings, request_ids: Sequence[uuid.UUID] | None
+) -> MatchingRun:
+    """The assignment maximising the sum of `priority x candidate score` within capacities.
+    A proposal only: nothing is offered until an officer creates the assignments."""
+    requests = _open_requests(db, request_ids)
+    now = utcnow()
+    views = assistance.view(db, who, requests, now=now, settings=settings)
+    priorities = {str(v.id): v.priority.score for v in views if isinstance(v, OfficerRequestView)}
+    offers = _offers(db)
+    needs = _needs(db, requests)
+    weights = {
+        rid: {c.provider_id: priorities[rid] * c.score for c in scoring.rank(need, offers)}
+        for rid, need in needs.items()
+    }
+    scores = {
+        rid: {c.provider_id: c.score for c in scoring.rank(need, offers)}
+        for rid, need in needs.items()
+    }
+    solution = optimizer.solve(weights, {o.id: o.remaining for o in offers})
+    run = MatchingRun(
+        created_by_id=who.id,
+        total_score=solution.total,
+        proposals=[
+            {
+                "request_id": p.request_id,
+                "provider_id": p.provider_id,
+                "score": p.weight,
+                "candidate_score": scores[p.request_id][p.provider_id],
+                "priority": priorities[p.request_id],
+            }
+            for p in sorted(solution.pairings, key=lambda p: p.request_id)
+        ],
+        unmatched=solution.unmatched,
+        request_ids=sorted(needs),
+    )
+    db.add(run)
+    db.flush()
+    record(
+        db,
+        who,
+        "matching_run.create",
+        resource_type="matching_run",
+        resource_id=run.id,
+        after={"total_score": run.total_score, "proposals": len(run.proposals)},
+    )
+    return run
+
+
+def run_read(run: MatchingRun) -> MatchingRunRead:
+    return MatchingRunRead(
+        id=run.id,
+        created_at=run.created_at,
+        total_score=run.total_score,
+        proposals=[Proposal(**p) for p in run.proposals],
+        unmatched=[uuid.UUID(r) for r in run.unmatched],
+    )
+
+
+def get_run(db: Session, run_id: uuid.UUID) -> MatchingRun:
+    run = db.get(MatchingRun, run_id)
+    if run is None:
+        raise NotFound(f"no matching run {run_id}")
+    return run
+
+
+def offer(
+    db: Session,
+    who: Principal,
+    request_id: uuid.UUID,
+    provider_id: uuid.UUID,
+    run_id: uuid.UUID | None = None,
+) -> Assignment:
+    """Offer an accepted request to a provider who can serve it and has capacity left."""
+    request = assistance.get_request(db, who, request_id)
+    if request.stage is not RequestStage.accepted:
+        raise Conflict(f"only accepted requests are offered; this one is {request.stage}")
+    pending = db.exec(
+        select(Assignment.id).where(
+            Assignment.request_id == request.id, col(Assignment.status).in_(OCCUPYING)
+        )
+    ).first()
+    if pending is not None:
+        raise Conflict("this request already has an offer pending or accepted")
+    provider = db.get(Provider, provider_id)
+    if provider is None or not provider.is_active:
+        raise UnprocessableContent(f"no active provider {provider_id}")
+    offer_ = next(o for o in _offers(db) if o.id == str(provider.id))
+    if offer_.remaining <= 0:
+        raise Conflict(f"{provider.name} has no capacity left")
+    broken = scoring.violated_constraint(_needs(db, [request])[str(request.id)], offer_)
+    if broken is not None:
+        raise Conflict(f"{provider.name} cannot serve this request: {broken}")
+    candidate = scoring.score(_needs(db, [request])[str(request.id)], offer_)
+    assignment = Assignment(
+        request_id=request.id,
+        provider_id=provider.id,
+        offered_by_id=who.id,
+        score=candidate.score if candidate else None,
+        matching_run_id=run_id,
+    )
+    db.add(assignment)
+    _announce(db, who, assignment, "create", request)
+    return assignment
+
+
+def respond(
+    db: Session, who: Principal, assignment: Assignment, accept: bool, reason: str | None
+) -> Assignment:
+    """The provider accepts (the request is then matched) or declines (capacity is freed)."""
+    if assignment.status is not AssignmentStatus.proposed:
+        raise Conflict(f"the assignment is {assignment.status}; only proposed ones are answered")
+    request = db.get(AssistanceRequest, assignment.request_id)
+    assert request is not None
+    assignment.touch()
+    assignment.responded_at = utcnow()
+    if accept:
+        assignment.status = AssignmentStatus.accepted
+        assistance.apply_system_move(db, request, Verb.match)
+    else:
+        assignment.status = AssignmentStatus.declined
+        assignment.decline_reason = reason
+    db.add(assignment)
+    _announce(db, who, assignment, "accept" if accept else "decline", request)
+    return assignment
+
+
+def visible_assignments(who: Principal) -> SelectOfScalar[Assignment]:
+    statement = select(Assignment)
+    if who.is_ohchr:
+        return statement
+    mine = select(Provider.id).where(Provider.user_id == who.id)
+    return statement.where(col(Assignment.provider_id).in_(mine))
+
+
+def list_assignments(
+    db: Session,
+    who: Principal,
+    *,
+    status: AssignmentStatus | None,
+    request_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[AssignmentRead], str | None]:
+    statement = visible_assignments(who)
+    if status is not None:
+        statement = statement.where(Assignment.status == status)
+    if request_id is not None:
+        statement = statement.where(Assignment.request_id == request_id)
+    keys = [Assignment.created_at, Assignment.id]
+    rows, next_cursor = paginate(db, statement, keys, limit=limit, cursor=cursor)
+    return [assignment_read(a) for a in rows], next_cursor
+
+
+def get_assignment(db: Session, who: Principal, assignment_id: uuid.UUID) -> Assignment:
+    assignment = db.exec(visible_assignments(who).where(Assignment.id == assignment_id)).first()
+    if assignment is None:
+        raise NotFound(f"no assignment {assignment_id}")
+    return assignment
+
+
+def assignment_read(assignment: Assignment) -> AssignmentRead:
+    return AssignmentRead.model_validate(assignment, from_attributes=True)
+
+
+def _announce(
+    db: Session, who: Principal, assignment: Assignment, verb: str, request: AssistanceRequest
+) -> None:
+    db.flush()
+    shown = assignment_read(assignment)
+    record(
+        db,
+        who,
+        f"assignment.{verb}",
+        resource_type="assignment",
+        resource_id=assignment.id,
+        after=shown,
+    )
+    emit(
+        db,
+        f"assignment.{verb}",
+        resource_type="assignment",
+        resource_id=assignment.id,
+        state_code=request.state_code,
+        visibility="ohchr",
+        payload=shown,
+    )
+
+
+def joint_activities(db: Session) -> list[JointActivity]:
+    """Accepted, unmatched requests from different States of one sub-region (else region) that
+    ask for the same kind of help in overlapping windows with a shared language."""
+    requests = _open_requests(db, None)
+    needs = _needs(db, requests)
+    offers = _offers(db)
+    proposals: list[JointActivity] = []
+    grouped: set[str] = set()
+    for level in ("sub_region", "region"):
+        key = partial(_area_key, level)
+        pool = sorted((n for n in needs.values() if n.id not in grouped), key=key)
+        for (assistance_type, area), members in groupby(pool, key=key):
+            for group in _overlapping_groups(list(members)):
+                grouped.update(n.id for n in group)
+                proposals.append(_joint(group, area, assistance_type, offers))
+    return proposals
+
+
+def _area_key(level: str, need: scoring.RequestNeeds) -> tuple[str, str]:
+    return (need.assistance_type, getattr(need, level))
+
+
+def _overlapping_groups(members: list[scoring.RequestNeeds]) -> list[list[scoring.RequestNeeds]]:
+    """Greedy sweep by window start: a group shares a common window and a common language and
+    spans at least two States."""
+    groups: list[list[scoring.RequestNeeds]] = []
+    current: list[scoring.RequestNeeds] = []
+    for need in sorted(members, key=lambda n: (n.window_start, n.id)):
+        candidate = [*current, need]
+        if _common_window(candidate) and _common_languages(candidate):
+            current = candidate
+            continue
+        if len({n.state_code for n in current}) >= 2:
+            groups.append(current)
+        current = [need]
+    if len({n.state_code for n in current}) >= 2:
+        groups.append(current)
+    return groups
+
+
+def _common_window(group: list[scoring.RequestNeeds]) -> tuple[dt.date, dt.date] | None:
+    start, end = max(n.window_start for n in group), min(n.window_end for n in group)
+    return (start, end) if start <= end else None
+
+
+def _common_languages(group: list[scoring.RequestNeeds]) -> frozenset[str]:
+    languages = group[0].languages
+    for need in group[1:]:
+        languages &= need.languages
+    return languages
+
+
+def _joint(
+    group: list[scoring.RequestNeeds],
+    area: str,
+    assistance_type: str,
+    offers: Sequence[scoring.ProviderOffer],
+) -> JointActivity:
+    window = _common_window(group)
+    assert window is not None
+    able = [
+        o.id
+        for o in offers
+        if assistance_type in o.assistance_types
+        and all(scoring.violated_constraint(n, o) is None for n in group)
+    ]
+    return JointActivity(
+        request_ids=sorted(uuid.UUID(n.id) for n in group),
+        region=area,
+        assistance_type=assistance_type,
+        window_start=window[0],
+        window_end=window[1],
+        languages=sorted(_common_languages(group)),
+        provider_ids=sorted(uuid.UUID(p) for p in able),
+        state_codes=sorted({n.state_code for n in group}),
+    )

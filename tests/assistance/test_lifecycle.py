@@ -1,0 +1,162 @@
+"""The lifecycle table, walked in full: every (stage, verb) pair for every role.
+
+Cases are generated from `TRANSITIONS` and `ROLES`, so a change to the table changes what is
+checked. Each case stores a fresh request at its stage directly and calls the verb over HTTP.
+"""
+
+import datetime as dt
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.assistance import service
+from app.assistance.lifecycle import ROLES, TRANSITIONS, Verb, next_stage, open_verbs
+from app.assistance.models import RequestStage
+from app.auth.models import OHCHR_ROLES, Role
+from app.core.models import utcnow
+from app.core.settings import Settings
+from tests.assistance.helpers import (
+    REQUESTS,
+    audit_of,
+    make_cast,
+    make_request,
+    outbox_of,
+    stored,
+    transitions_of,
+    verb_body,
+)
+from tests.core.test_problems import assert_problem
+
+PAIRS = [(stage, verb) for stage in RequestStage for verb in Verb]
+LEGAL = [pair for pair in PAIRS if pair in TRANSITIONS and ROLES[pair[1]]]
+ILLEGAL = [pair for pair in PAIRS if pair not in TRANSITIONS and ROLES[pair[1]]]
+LONG_AGO = dt.timedelta(days=3)
+
+
+def _hidden_from(role: Role, stage: RequestStage) -> bool:
+    """OHCHR never sees a draft, so it cannot move one either: the draft is not found."""
+    return role in OHCHR_ROLES and stage is RequestStage.draft
+
+
+def _pair_id(pair: tuple[RequestStage, Verb]) -> str:
+    return f"{pair[0]}-{pair[1]}"
+
+
+def _call(
+    client: TestClient, db: Session, settings: Settings, stage: RequestStage, verb: Verb, role: Role
+):  # type: ignore[no-untyped-def]
+    cast = make_cast(db, settings)
+    request = make_request(db, stage=stage, stage_entered_at=utcnow() - LONG_AGO)
+    response = client.post(
+        f"{REQUESTS}/{request.id}/{verb}", json=verb_body(verb), headers=cast.headers[role]
+    )
+    return cast, request, response
+
+
+def _assert_untouched(db: Session, request_id: object, stage: RequestStage) -> None:
+    after = stored(db, request_id)
+    assert (after.stage, after.version) == (stage, 1)
+    assert transitions_of(db, request_id) == []
+    assert [e.action for e in audit_of(db, request_id)] == []
+    assert outbox_of(db, request_id) == []
+
+
+def test_the_generated_cases_cover_the_whole_table() -> None:
+    assert len(LEGAL) + len(ILLEGAL) + sum(1 for p in PAIRS if not ROLES[p[1]]) == len(PAIRS)
+    assert {pair for pair in TRANSITIONS if ROLES[pair[1]]} == set(LEGAL)
+    assert len(PAIRS) == len(RequestStage) * len(Verb)
+
+
+@pytest.mark.parametrize(("stage", "verb"), PAIRS, ids=_pair_id)
+def test_a_verb_the_role_never_has_is_forbidden(
+    client: TestClient, db: Session, settings: Settings, stage: RequestStage, verb: Verb
+) -> None:
+    roles = [r for r in Role if r not in ROLES[verb] and not _hidden_from(r, stage)]
+    assert Role.provider in roles
+    for role in roles:
+        _, request, response = _call(client, db, settings, stage, verb, role)
+        assert_problem(response, 403, "forbidden")
+        _assert_untouched(db, request.id, stage)
+
+
+@pytest.mark.parametrize(("stage", "verb"), ILLEGAL, ids=_pair_id)
+def test_a_verb_not_open_at_the_stage_is_409_naming_the_open_verbs(
+    client: TestClient, db: Session, settings: Settings, stage: RequestStage, verb: Verb
+) -> None:
+    roles = [r for r in ROLES[verb] if not _hidden_from(r, stage)]
+    for role in roles:
+        _, request, response = _call(client, db, settings, stage, verb, role)
+        body = assert_problem(response, 409, "illegal-transition")
+        assert body["allowed"] == sorted(open_verbs(stage, role)), role
+        _assert_untouched(db, request.id, stage)
+
+
+@pytest.mark.parametrize(("stage", "verb"), LEGAL, ids=_pair_id)
+def test_a_legal_move_lands_with_its_transition_audit_event_and_outbox_row(
+    client: TestClient, db: Session, settings: Settings, stage: RequestStage, verb: Verb
+) -> None:
+    target = next_stage(stage, verb)
+    assert target is not None
+    for role in ROLES[verb]:
+        started = utcnow()
+        cast, request, response = _call(client, db, settings, stage, verb, role)
+
+        assert response.status_code == 200, (role, response.text)
+        assert response.json()["stage"] == target
+        assert response.headers["etag"] == '"2"'
+        after = stored(db, request.id)
+        assert (after.stage, after.version) == (target, 2)
+        assert after.stage_entered_at >= started
+        (transition,) = transitions_of(db, request.id)
+        assert (transition.verb, transition.from_stage, transition.to_stage) == (
+            verb.value,
+            stage.value,
+            target.value,
+        )
+        assert (transition.actor_id, transition.actor_role) == (cast.users[role].id, role.value)
+        (event,) = audit_of(db, request.id, f"assistance_request.{verb}")
+        assert event.actor_id == cast.users[role].id
+        assert (event.before or {})["stage"] == stage
+        assert (event.after or {})["stage"] == target
+        (outbox,) = outbox_of(db, request.id, f"assistance_request.{verb}")
+        assert outbox.payload["stage"] == target
+
+
+@pytest.mark.parametrize("verb", list(Verb))
+def test_officers_find_no_draft_to_move(
+    client: TestClient, db: Session, settings: Settings, verb: Verb
+) -> None:
+    for role in sorted(OHCHR_ROLES):
+        _, request, response = _call(client, db, settings, RequestStage.draft, verb, role)
+        assert_problem(response, 404, "not-found")
+        _assert_untouched(db, request.id, RequestStage.draft)
+
+
+def test_submit_stamps_the_submission_time(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    started = utcnow()
+    _, request, response = _call(
+        client, db, settings, RequestStage.draft, Verb.submit, Role.state_focal_point
+    )
+    assert response.status_code == 200, response.text
+    submitted_at = stored(db, request.id).submitted_at
+    assert submitted_at is not None and submitted_at >= started
+    assert dt.datetime.fromisoformat(response.json()["submitted_at"]) == submitted_at
+
+
+def test_match_is_a_move_only_the_platform_makes(db: Session) -> None:
+    assert ROLES[Verb.match] == frozenset()
+    request = make_request(db, stage=RequestStage.accepted)
+
+    service.apply_system_move(db, request, Verb.match)
+    db.flush()
+
+    after = stored(db, request.id)
+    assert after.stage is RequestStage.matched
+    (transition,) = transitions_of(db, request.id)
+    assert (transition.verb, transition.actor_id, transition.actor_role) == ("match", None, "system")
+    (event,) = audit_of(db, request.id, "assistance_request.match")
+    assert (event.actor_id, event.actor_type) == (None, "system")
+    assert len(outbox_of(db, request.id, "assistance_request.match")) == 1

@@ -1,0 +1,309 @@
+"""What the progress-report and shortfall tests share: callers, objects in each stage, the
+routes of both domains read from the app itself, and a picture of everything they store."""
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from sqlmodel import Session, func, select
+
+from app.audit.models import AuditEvent
+from app.auth.dependencies import PublicAccess, RoleGuard
+from app.auth.models import Role
+from app.core.idempotency import IdempotencyRecord
+from app.core.settings import Settings
+from app.events.models import OutboxEvent
+from app.progress.models import ProgressReport, ProgressReportRecommendation, ProgressRevision
+from app.shortfalls.models import Shortfall, ShortfallRecommendation
+from tests.factories import auth, make_recommendation, make_user
+
+API = "/api/v1"
+REPORTS = f"{API}/progress-reports"
+SHORTFALLS = f"{API}/shortfalls"
+STAGES = ("draft", "submitted", "published")
+OHCHR = (Role.ohchr_officer, Role.ohchr_admin)
+STATE_ROLES = (Role.state_contributor, Role.state_focal_point)
+
+Headers = dict[str, str]
+ANONYMOUS: Headers = {}
+
+# Everything these two domains write, plus the audit log, the outbox and idempotency records.
+STORED_TABLES = (
+    ProgressReport,
+    ProgressRevision,
+    ProgressReportRecommendation,
+    Shortfall,
+    ShortfallRecommendation,
+    AuditEvent,
+    OutboxEvent,
+    IdempotencyRecord,
+)
+
+
+def caller(db: Session, settings: Settings, role: Role | None, state: str = "WSM") -> Headers:
+    """Auth headers of a new account with `role`; `None` is the anonymous public."""
+    if role is None:
+        return dict(ANONYMOUS)
+    return auth(settings, make_user(db, role=role, state=state))
+
+
+def report_body(*recommendation_ids: object, **overrides: Any) -> dict[str, Any]:
+    return {
+        "recommendation_ids": [str(rid) for rid in recommendation_ids],
+        "period_start": "2023-01-01",
+        "period_end": "2023-12-31",
+        "status": "in_progress",
+        "summary": "A national action plan was adopted.",
+        "measures": ["Act No. 5 of 2023 adopted"],
+        "evidence": [{"title": "Gazette", "url": "https://example.org/gazette/5"}],
+        "indicators": [{"name": "Cases reviewed", "value": 12, "unit": "cases"}],
+        "responsible_entities": ["Ministry of Justice"],
+        **overrides,
+    }
+
+
+def shortfall_body(*recommendation_ids: object, **overrides: Any) -> dict[str, Any]:
+    return {
+        "recommendation_ids": [str(rid) for rid in recommendation_ids],
+        "barrier_type": "financial",
+        "severity": "high",
+        "description": "No budget line for the national preventive mechanism.",
+        **overrides,
+    }
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One of the two domains: where it lives and how a valid new one looks."""
+
+    name: str
+    url: str
+    id_param: str
+
+    def body(self, *recommendation_ids: object, **overrides: Any) -> dict[str, Any]:
+        make = report_body if self.name == "progress_report" else shortfall_body
+        return make(*recommendation_ids, **overrides)
+
+
+REPORT = Kind("progress_report", REPORTS, "report_id")
+SHORTFALL = Kind("shortfall", SHORTFALLS, "shortfall_id")
+KINDS = (REPORT, SHORTFALL)
+
+
+@dataclass
+class Owned:
+    """An object of one State, with its focal point's headers and its recommendation."""
+
+    kind: Kind
+    id: str
+    state: str
+    focal: Headers
+    recommendation_id: uuid.UUID
+    pending_revision: bool = False
+
+    @property
+    def url(self) -> str:
+        return f"{self.kind.url}/{self.id}"
+
+
+def created(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def moved(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def make_owned(
+    client: Any,
+    db: Session,
+    settings: Settings,
+    kind: Kind,
+    *,
+    state: str = "WSM",
+    stage: str = "draft",
+    pending_revision: bool = False,
+    focal: Headers | None = None,
+    **overrides: Any,
+) -> Owned:
+    """An object of `state` brought through the API to `stage` (draft, submitted, published);
+    a report may also carry a correction being drafted (revision 2)."""
+    focal = focal or caller(db, settings, Role.state_focal_point, state)
+    recommendation = make_recommendation(db, state=state)
+    body = created(client.post(kind.url, json=kind.body(recommendation.id, **overrides), headers=focal))
+    owned = Owned(kind, body["id"], state, focal, recommendation.id)
+    if stage in ("submitted", "published"):
+        moved(client.post(f"{owned.url}/submit", headers=focal))
+    if stage == "published":
+        moved(client.post(f"{owned.url}/publish", headers=focal))
+    if pending_revision:
+        assert kind is REPORT and stage != "draft"
+        revision = {"status": "fully_implemented", "summary": "Corrected, not yet submitted."}
+        created(client.post(f"{owned.url}/revisions", json=revision, headers=focal))
+        owned.pending_revision = True
+    return owned
+
+
+def etag(client: Any, owned: Owned) -> str:
+    response = client.get(owned.url, headers=owned.focal)
+    assert response.status_code == 200, response.text
+    return str(response.headers["etag"])
+
+
+# --- what is stored -------------------------------------------------------------------------
+
+
+def stored(db: Session) -> dict[str, list[str]]:
+    """Every row of every table these domains write, to compare before and after a request."""
+    connection = db.connection()
+    return {
+        model.__tablename__: sorted(  # type: ignore[misc]
+            repr(tuple(row))
+            for row in connection.execute(select(model.__table__)).all()  # type: ignore[attr-defined]
+        )
+        for model in STORED_TABLES
+    }
+
+
+def count(db: Session, model: Any, *conditions: Any) -> int:
+    statement = select(func.count()).select_from(model)
+    for condition in conditions:
+        statement = statement.where(condition)
+    return int(db.connection().execute(statement).scalar_one())
+
+
+def audit_actions(db: Session, resource_id: object) -> list[str]:
+    rows = db.connection().execute(
+        select(AuditEvent.action)  # type: ignore[call-overload]
+        .where(AuditEvent.resource_id == str(resource_id))
+        .order_by(AuditEvent.seq)
+    )
+    return [action for (action,) in rows]
+
+
+def outbox_events(db: Session, resource_id: object) -> list[tuple[str, str]]:
+    rows = db.connection().execute(
+        select(OutboxEvent.type, OutboxEvent.visibility)  # type: ignore[call-overload]
+        .where(OutboxEvent.resource_id == str(resource_id))
+        .order_by(OutboxEvent.seq)
+    )
+    return [(event_type, visibility) for event_type, visibility in rows]
+
+
+# --- the routes of both domains, read from the app ------------------------------------------
+
+# A valid body for each operation that takes one, so that an answer is never a 422.
+BODIES: dict[str, dict[str, Any]] = {
+    "update_progress_report": {"summary": "Taken over"},
+    "create_progress_revision": {"summary": "Taken over"},
+    "update_progress_revision": {"summary": "Taken over"},
+    "update_shortfall": {"description": "Taken over"},
+    "resolve_shortfall": {"resolved_on": "2024-06-30"},
+}
+NO_ROLE: frozenset[Role | None] = frozenset()
+EVERYONE: frozenset[Role | None] = frozenset({*Role, None})
+
+
+def _access(dependant: Dependant) -> frozenset[Role | None] | None:
+    """The roles (None: anonymous) a route admits, from its guard."""
+    for sub in dependant.dependencies:
+        if isinstance(sub.call, RoleGuard):
+            return frozenset(sub.call.roles)
+        if isinstance(sub.call, PublicAccess):
+            return EVERYONE
+        found = _access(sub)
+        if found is not None:
+            return found
+    return None
+
+
+@dataclass(frozen=True)
+class Call:
+    """One operation of a route with its path parameters filled in."""
+
+    name: str
+    method: str
+    path: str
+    admits: frozenset[Role | None] = field(default=NO_ROLE)
+    body: dict[str, Any] | None = None
+
+    def send(self, client: Any, headers: Headers) -> httpx.Response:
+        extra = {"If-Match": "*"} if self.method in ("PATCH", "DELETE") else {}
+        response: httpx.Response = client.request(
+            self.method, self.path, json=self.body, headers={**headers, **extra}
+        )
+        return response
+
+
+def domain_routes(app: FastAPI, kind: Kind) -> list[APIRoute]:
+    return [
+        route
+        for route in app.routes
+        if isinstance(route, APIRoute)
+        and (route.path == kind.url or route.path.startswith(kind.url + "/"))
+    ]
+
+
+def object_calls(app: FastAPI, kind: Kind, object_id: str) -> Iterator[Call]:
+    """Every operation on one object and its sub-resources; revision routes for each of the
+    original (1) and a correction (2)."""
+    for route in domain_routes(app, kind):
+        if "{" + kind.id_param + "}" not in route.path:
+            continue
+        admits = _access(route.dependant)
+        assert admits is not None, f"{route.path} declares no access"
+        numbers = ("1", "2") if "{number}" in route.path else ("",)
+        for number in numbers:
+            path = route.path.replace("{" + kind.id_param + "}", object_id)
+            path = path.replace("{number}", number)
+            for method in sorted(route.methods):
+                yield Call(route.name, method, path, admits, BODIES.get(route.name))
+
+
+def write_calls(app: FastAPI, kind: Kind, object_id: str, new: dict[str, Any]) -> Iterator[Call]:
+    """Every operation of the domain that changes something, creating ones (with `new` as the
+    body, or a batch of it) included."""
+    for call in object_calls(app, kind, object_id):
+        if call.method != "GET":
+            yield call
+    for route in domain_routes(app, kind):
+        if "{" not in route.path and "POST" in route.methods:
+            body = {"items": [new]} if route.path.endswith("/batch") else new
+            yield Call(route.name, "POST", route.path, _access(route.dependant) or NO_ROLE, body)
+
+
+def read_calls(app: FastAPI, kind: Kind, object_id: str) -> Iterator[Call]:
+    for call in object_calls(app, kind, object_id):
+        if call.method == "GET":
+            yield call
+
+
+def listed_ids(client: Any, url: str, headers: Headers) -> list[str]:
+    response = client.get(url + ("&" if "?" in url else "?") + "limit=200", headers=headers)
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+def answer(response: httpx.Response) -> tuple[int, str | None]:
+    """The status and problem type of an answer, which is all a caller learns from a refusal."""
+    is_problem = response.headers.get("content-type") == "application/problem+json"
+    return response.status_code, response.json()["type"] if is_problem else None
+
+
+def row(db: Session, model: type[Any], object_id: object) -> Any:
+    """The object as stored now (not as this session last saw it), or None."""
+    db.expire_all()
+    return db.get(model, uuid.UUID(str(object_id)))
+
+
+def model_of(kind: Kind) -> type[Any]:
+    return ProgressReport if kind is REPORT else Shortfall

@@ -1,0 +1,261 @@
+"""Who sees what, for progress reports and shortfalls alike (they share one publication rule).
+
+The routes are read from the app, so a route added later is walked too. Another State's object
+must be answered exactly as an object that does not exist: 404 wherever the caller's role may
+call the route, and on a focal-point verb called by a contributor the same 403 that any id gets.
+"""
+
+import uuid
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.auth.models import Role
+from app.core.settings import Settings
+from tests.progress.support import (
+    KINDS,
+    OHCHR,
+    REPORT,
+    STAGES,
+    STATE_ROLES,
+    Call,
+    Kind,
+    answer,
+    caller,
+    listed_ids,
+    make_owned,
+    moved,
+    object_calls,
+    read_calls,
+    stored,
+)
+
+NOT_FOUND = (404, "/problems/not-found")
+FORBIDDEN = (403, "/problems/forbidden")
+PUBLIC_READERS = (None, Role.provider)
+
+
+def _kind_id(kind: Kind) -> str:
+    return kind.name
+
+
+def _role_id(role: Role | None) -> str:
+    return role.value if role else "anonymous"
+
+
+def _expected(call: Call, role: Role) -> tuple[int, str]:
+    return NOT_FOUND if role in call.admits else FORBIDDEN
+
+
+@pytest.mark.parametrize("role", STATE_ROLES, ids=_role_id)
+@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("kind", KINDS, ids=_kind_id)
+def test_another_states_object_is_not_found_on_every_route(
+    app: FastAPI,
+    client: TestClient,
+    db: Session,
+    settings: Settings,
+    kind: Kind,
+    stage: str,
+    role: Role,
+) -> None:
+    pending = kind is REPORT and stage != "draft"
+    target = make_owned(client, db, settings, kind, state="NPL", stage=stage, pending_revision=pending)
+    intruder = caller(db, settings, role, "WSM")
+    before = stored(db)
+
+    wrong = [
+        (call.method, call.path, seen)
+        for call in object_calls(app, kind, target.id)
+        if (seen := answer(call.send(client, intruder))) != _expected(call, role)
+    ]
+
+    assert wrong == []
+    assert stored(db) == before
+
+
+@pytest.mark.parametrize("role", STATE_ROLES, ids=_role_id)
+@pytest.mark.parametrize("kind", KINDS, ids=_kind_id)
+def test_an_object_that_does_not_exist_is_answered_the_same_way(
+    app: FastAPI, client: TestClient, db: Session, settings: Settings, kind: Kind, role: Role
+) -> None:
+    """So the answers above disclose nothing: a contributor's 403 on a focal-point verb is the
+    role's refusal, given before any lookup, for every id alike."""
+    intruder = caller(db, settings, role, "WSM")
+
+    wrong = [
+        (call.method, call.path, seen)
+        for call in object_calls(app, kind, str(uuid.uuid4()))
+        if (seen := answer(call.send(client, intruder))) != _expected(call, role)
+    ]
+
+    assert wrong == []
+
+
+@pytest.mark.parametrize("role", STATE_ROLES, ids=_role_id)
+@pytest.mark.parametrize("kind", KINDS, ids=_kind_id)
+def test_lists_never_hold_another_states_objects_whatever_the_filter(
+    client: TestClient, db: Session, settings: Settings, kind: Kind, role: Role
+) -> None:
+    foreign = [
+        make_owned(client, db, settings, kind, state="NPL", stage=stage) for stage in STAGES
+    ]
+    own = make_owned(client, db, settings, kind, state="WSM", stage="published")
+    reader = caller(db, settings, role, "WSM")
+
+    for query in (
+        "",
+        "?stage=submitted",
+        "?visibility=public",
+        f"?recommendation={foreign[2].recommendation_id}",
+    ):
+        ids = listed_ids(client, kind.url + query, reader)
+        assert not {f.id for f in foreign} & set(ids), query
+    assert listed_ids(client, kind.url, reader) == [own.id]
+
+
+@pytest.mark.parametrize("state", ["NPL", "npl"])
+@pytest.mark.parametrize("kind", KINDS, ids=_kind_id)
+def test_filtering_by_another_state_lists_nothing(
+    client: TestClient, db: Session, settings: Settings, kind: Kind, state: str
+) -> None:
+    for stage in STAGES:
+        make_owned(client, db, settings, kind, state="NPL", stage=stage)
+    for role in STATE_ROLES:
+        assert listed_ids(client, f"{kind.url}?state={state}", caller(db, settings, role)) == []
+
+
+@pytest.mark.parametrize("role", OHCHR, ids=_role_id)
+@pytest.mark.parametrize("kind", KINDS, ids=_kind_id)
+def test_ohchr_never_sees_a_draft(
+    app: FastAPI, client: TestClient, db: Session, settings: Settings, kind: Kind, role: Role
+) -> None:
+    draft = make_owned(client, db, settings, kind, state="NPL")
+    officer = caller(db, settings, role)
+
+    seen = {call.path: answer(call.send(client, officer)) for call in read_calls(app, kind, draft.id)}
+
+    assert set(seen.values()) == {NOT_FOUND}
+    for query in ("", "?state=NPL", "?stage=draft", "?visibility=state"):
+        assert draft.id not in listed_ids(client, kind.url + query, officer), query
+
+
+@pytest.mark.parametrize("role", OHCHR, ids=_role_id)
+@pytest.mark.parametrize("kind", KINDS, ids=_kind_id)
+def test_ohchr_sees_every_states_submitted_objects(
+    client: TestClient, db: Session, settings: Settings, kind: Kind, role: Role
+) -> None:
+    submitted = make_owned(client, db, settings, kind, state="NPL", stage="submitted")
+    published = make_owned(client, db, settings, kind, state="WSM", stage="published")
+    make_owned(client, db, settings, kind, state="WSM")
+    officer = caller(db, settings, role)
+
+    assert client.get(submitted.url, headers=officer).json()["visibility"] == "ohchr"
+    assert client.get(published.url, headers=officer).json()["visibility"] == "public"
+    assert sorted(listed_ids(client, kind.url, officer)) == sorted([submitted.id, published.id])
+
+
+@pytest.mark.parametrize("role", OHCHR, ids=_role_id)
+def test_ohchr_sees_only_submitted_revisions_and_no_pending_one(
+    client: TestClient, db: Session, settings: Settings, role: Role
+) -> None:
+    report = make_owned(
+        client, db, settings, REPORT, state="NPL", stage="submitted", pending_revision=True
+    )
+    officer = caller(db, settings, role)
+
+    revisions = client.get(f"{report.url}/revisions", headers=officer)
+    shown = client.get(report.url, headers=officer).json()
+    listed = client.get(REPORT.url, headers=officer).json()["items"]
+
+    assert [r["number"] for r in revisions.json()["items"]] == [1]
+    assert answer(client.get(f"{report.url}/revisions/2", headers=officer)) == NOT_FOUND
+    assert client.get(f"{report.url}/revisions/1", headers=officer).status_code == 200
+    assert (shown["revision"], shown["pending_revision"], shown["status"]) == (
+        1,
+        None,
+        "in_progress",
+    )
+    assert [(r["id"], r["pending_revision"]) for r in listed] == [(report.id, None)]
+    own_view = client.get(report.url, headers=report.focal).json()
+    assert own_view["pending_revision"] == 2
+
+
+@pytest.mark.parametrize("stage", ["draft", "submitted"])
+@pytest.mark.parametrize("reader", PUBLIC_READERS, ids=_role_id)
+@pytest.mark.parametrize("kind", KINDS, ids=_kind_id)
+def test_public_and_providers_do_not_see_unpublished_objects(
+    app: FastAPI,
+    client: TestClient,
+    db: Session,
+    settings: Settings,
+    kind: Kind,
+    reader: Role | None,
+    stage: str,
+) -> None:
+    hidden = make_owned(client, db, settings, kind, state="NPL", stage=stage)
+    headers = caller(db, settings, reader)
+
+    seen = {call.path: answer(call.send(client, headers)) for call in read_calls(app, kind, hidden.id)}
+
+    assert set(seen.values()) == {NOT_FOUND}
+    for query in ("", "?state=NPL", f"?stage={stage}"):
+        assert hidden.id not in listed_ids(client, kind.url + query, headers), query
+
+
+@pytest.mark.parametrize("reader", PUBLIC_READERS, ids=_role_id)
+@pytest.mark.parametrize("kind", KINDS, ids=_kind_id)
+def test_public_and_providers_list_only_published_objects(
+    client: TestClient, db: Session, settings: Settings, kind: Kind, reader: Role | None
+) -> None:
+    made = {
+        (state, stage): make_owned(client, db, settings, kind, state=state, stage=stage)
+        for state in ("NPL", "WSM")
+        for stage in STAGES
+    }
+    headers = caller(db, settings, reader)
+
+    listed = client.get(kind.url, headers=headers).json()["items"]
+
+    published = {made[state, "published"].id for state in ("NPL", "WSM")}
+    assert {item["id"] for item in listed} == published
+    assert {item["visibility"] for item in listed} == {"public"}
+    assert listed_ids(client, f"{kind.url}?stage=draft", headers) == []
+    assert listed_ids(client, f"{kind.url}?visibility=ohchr", headers) == []
+
+
+@pytest.mark.parametrize("reader", PUBLIC_READERS, ids=_role_id)
+def test_public_reads_a_published_report_but_not_its_pending_correction(
+    client: TestClient, db: Session, settings: Settings, reader: Role | None
+) -> None:
+    report = make_owned(
+        client, db, settings, REPORT, state="NPL", stage="published", pending_revision=True
+    )
+    headers = caller(db, settings, reader)
+
+    shown = client.get(report.url, headers=headers)
+    revisions = client.get(f"{report.url}/revisions", headers=headers)
+
+    assert shown.status_code == 200
+    assert (shown.json()["revision"], shown.json()["pending_revision"]) == (1, None)
+    assert [r["number"] for r in revisions.json()["items"]] == [1]
+    assert client.get(f"{report.url}/revisions/1", headers=headers).status_code == 200
+    assert answer(client.get(f"{report.url}/revisions/2", headers=headers)) == NOT_FOUND
+
+
+def test_a_states_own_contributor_sees_its_drafts_and_pending_corrections(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    draft = make_owned(client, db, settings, REPORT, state="WSM")
+    corrected = make_owned(
+        client, db, settings, REPORT, state="WSM", stage="submitted", pending_revision=True
+    )
+    contributor = caller(db, settings, Role.state_contributor, "WSM")
+
+    assert sorted(listed_ids(client, REPORT.url, contributor)) == sorted([draft.id, corrected.id])
+    assert client.get(draft.url, headers=contributor).json()["stage"] == "draft"
+    numbers = client.get(f"{corrected.url}/revisions", headers=contributor).json()["items"]
+    assert [(r["number"], r["stage"]) for r in numbers] == [(1, "submitted"), (2, "draft")]
+    moved(client.get(f"{corrected.url}/revisions/2", headers=contributor))
