@@ -115,7 +115,7 @@ def make_recommendation(
         sdg_targets=sdgs,
     )
     rid = uuid.uuid4()
-    insert_new(db, [(rid, parsed, "test")], None, TermCache(db))  # type: ignore[arg-type]
+    insert_new(db, [(rid, parsed, "test")], None, TermCache(db))
     db.flush()
     recommendation = db.get(Recommendation, rid)
     assert recommendation is not None

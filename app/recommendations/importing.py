@@ -246,7 +246,9 @@ def _apply(
         tally.created += len(fresh)
 
 
-def _columns(parsed: ParsedRecommendation, digest: str, import_id: uuid.UUID) -> dict[str, Any]:
+def _columns(
+    parsed: ParsedRecommendation, digest: str, import_id: uuid.UUID | None
+) -> dict[str, Any]:
     return {
         "source_key": parsed.source_key,
         "source_format": parsed.source_key.split(":", 1)[0],
@@ -270,7 +272,7 @@ def _columns(parsed: ParsedRecommendation, digest: str, import_id: uuid.UUID) ->
 def insert_new(
     db: Session,
     fresh: list[tuple[uuid.UUID, ParsedRecommendation, str]],
-    import_id: uuid.UUID,
+    import_id: uuid.UUID | None,
     terms: TermCache,
 ) -> None:
     now = utcnow()
