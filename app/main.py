@@ -15,6 +15,7 @@ from app.core.db import Database
 from app.core.handlers import install_problem_handlers
 from app.core.health import router as health_router
 from app.core.logging import configure_logging
+from app.core.metrics import router as metrics_router
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.security import prepare_decoy_hash
 from app.core.settings import Settings, get_settings
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.database = database
     install_problem_handlers(app)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.add_middleware(

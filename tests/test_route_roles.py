@@ -109,6 +109,7 @@ def test_public_routes_are_only_the_intended_ones(app: FastAPI) -> None:
     assert public == {
         ("GET", "/healthz"),
         ("GET", "/readyz"),
+        ("GET", "/metrics"),
         ("POST", "/api/v1/auth/token"),
         ("GET", "/api/v1/states"),
         ("GET", "/api/v1/states/resolve"),

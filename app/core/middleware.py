@@ -15,6 +15,7 @@ from app.core.context import request_id_var
 from app.core.db import write_intent
 from app.core.errors import InternalError, PayloadTooLarge
 from app.core.handlers import problem_response
+from app.core.metrics import observe
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -84,13 +85,16 @@ class RequestContextMiddleware:
                 scope, receive, send_with_headers
             )
         finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            observe(scope["method"], route, status, elapsed)
             access_log.info(
                 "request",
                 extra={
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(elapsed * 1000, 2),
                 },
             )
             write_intent.reset(intent_token)

@@ -121,3 +121,13 @@ def test_readiness_checks_the_database(client: TestClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
+    client.get("/api/v1/states/WSM")
+    body = client.get("/metrics").text
+    assert (
+        'item10_http_requests_total{method="GET",route="/api/v1/states/{code}",status="200"}'
+        in body
+    )
+    assert "item10_http_request_duration_seconds_bucket" in body
