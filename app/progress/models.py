@@ -37,7 +37,10 @@ class ProgressReport(ReportContentColumns, Publishable, table=True):
     """The report as others see it: its current (latest submitted) revision, or its draft."""
 
     __tablename__ = "progress_reports"
-    __table_args__ = (Index("ix_progress_reports_state_created", "state_code", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_progress_reports_state_created", "state_code", "created_at", "id"),
+        Index("ix_progress_reports_state_stage", "state_code", "stage"),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     revision: int = Field(default=1)

@@ -142,13 +142,16 @@ def _latest_status(db: Session, state_code: str, scope: str) -> dict[str, int]:
 
 
 def _unreported_sample(db: Session, state_code: str, scope: str) -> list[str]:
-    ranked = _reports_seen(state_code, scope)
+    link = ProgressReportRecommendation
+    reported = (
+        select(col(link.report_id))
+        .join(ProgressReport, col(ProgressReport.id) == link.report_id)
+        .where(col(link.recommendation_id) == Recommendation.id, _seen(ProgressReport, scope))
+        .exists()
+    )
     statement = (
         select(col(Recommendation.id))
-        .where(
-            _mine(state_code),
-            col(Recommendation.id).not_in(select(ranked.c.recommendation_id)),
-        )
+        .where(_mine(state_code), ~reported)
         .order_by(col(Recommendation.created_at), col(Recommendation.id))
         .limit(UNREPORTED_SAMPLE)
     )

@@ -16,6 +16,7 @@ class Recommendation(Versioned, table=True):
     __table_args__ = (
         Index("ix_recommendations_created_at_id", "created_at", "id"),
         Index("ix_recommendations_document", "document_symbol", "paragraph"),
+        Index("ix_recommendations_state_created_at_id", "state_code", "created_at", "id"),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
