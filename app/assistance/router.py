@@ -42,9 +42,13 @@ Sort = Literal["created", "priority", "-priority", "age", "-age"]
 
 
 def _shown(
-    db: DbSession, who: Principal | None, request: object, response: Response
+    db: DbSession,
+    who: Principal | None,
+    request: object,
+    response: Response,
+    settings: AppSettings,
 ) -> AnyRequestView:
-    shown = service.view(db, who, [request])[0]  # type: ignore[list-item]
+    shown = service.view(db, who, [request], settings=settings)[0]  # type: ignore[list-item]
     set_etag(response, shown.version)
     return shown
 
@@ -114,9 +118,9 @@ def create_assistance_request(
 
 @router.get("/{request_id}", response_model=AnyRequestView, operation_id="get_assistance_request")
 def get_assistance_request(
-    who: Anyone, db: DbSession, request_id: uuid.UUID, response: Response
+    who: Anyone, db: DbSession, settings: AppSettings, request_id: uuid.UUID, response: Response
 ) -> AnyRequestView:
-    return _shown(db, who, service.get_request(db, who, request_id), response)
+    return _shown(db, who, service.get_request(db, who, request_id), response, settings)
 
 
 @router.patch(
@@ -125,6 +129,7 @@ def get_assistance_request(
 def update_assistance_request(
     who: Party,
     db: DbSession,
+    settings: AppSettings,
     request_id: uuid.UUID,
     body: RequestFields,
     response: Response,
@@ -133,7 +138,8 @@ def update_assistance_request(
     """The State edits its draft (or its answer to a request for information); officers assign
     an officer and keep internal notes. `If-Match` required."""
     request = service.get_request(db, who, request_id)
-    return _shown(db, who, service.update_request(db, who, request, body, if_match), response)
+    updated = service.update_request(db, who, request, body, if_match)
+    return _shown(db, who, updated, response, settings)
 
 
 @router.get(
@@ -204,6 +210,7 @@ def create_assistance_message(
 def move_assistance_request(
     who: Party,
     db: DbSession,
+    settings: AppSettings,
     request_id: uuid.UUID,
     verb: Verb,
     response: Response,
@@ -215,4 +222,4 @@ def move_assistance_request(
     `complete`. A verb the caller's role never has is 403; one not open now is 409."""
     request = service.get_request(db, who, request_id)
     moved = service.apply_verb(db, who, request, verb, body or VerbBody(), if_match)
-    return _shown(db, who, moved, response)
+    return _shown(db, who, moved, response, settings)

@@ -76,10 +76,10 @@ def _visible_clause(who: Principal | None) -> ColumnElement[bool]:
     if who is not None and who.is_state:
         return col(AssistanceRequest.state_code) == who.state_code
     if who is not None and who.is_ohchr:
-        return col(AssistanceRequest.stage) != RequestStage.draft
+        return col(AssistanceRequest.submitted_at).is_not(None)
     published = and_(
         col(AssistanceRequest.published).is_(True),
-        col(AssistanceRequest.stage) != RequestStage.draft,
+        col(AssistanceRequest.submitted_at).is_not(None),
     )
     if who is not None and who.role is Role.provider:
         offered = (
@@ -208,12 +208,10 @@ def apply_verb(
         raise UnprocessableContent(f"{verb} needs a message")
     if verb in NEEDS_REASON and not body.reason:
         raise UnprocessableContent(f"{verb} needs a reason, which the State will see")
-    _move(db, who, request, verb, target, note=body.message or body.reason)
+    _move(db, who, request, verb, target, note=body.message or body.reason, reason=body.reason)
     release_for_request(db, request, verb)
     if body.message:
         _add_message(db, who, request, body.message, internal=False)
-    if verb is Verb.decline:
-        request.decline_reason = body.reason
     return request
 
 
@@ -233,6 +231,7 @@ def _move(
     target: RequestStage,
     *,
     note: str | None,
+    reason: str | None = None,
 ) -> None:
     before = view(db, who, [request])[0] if who else None
     now = utcnow()
@@ -250,6 +249,8 @@ def _move(
     request.stage, request.stage_entered_at = target, now
     if verb is Verb.submit:
         request.submitted_at = now
+    if verb is Verb.decline:
+        request.decline_reason = reason
     db.add_all([request, transition])
     _announce(db, who, request, verb.value, before=before)
 
@@ -597,7 +598,7 @@ def _announce(
         after=after,
     )
     if not officer_only:
-        visibility = "state" if request.stage is RequestStage.draft else "ohchr"
+        visibility = "state" if request.submitted_at is None else "ohchr"
         emit(
             db,
             f"assistance_request.{action}",

@@ -27,7 +27,7 @@ from app.core.settings import Settings
 from app.events.models import OutboxEvent
 from app.shortfalls.models import Severity, Shortfall
 from app.taxonomies.vocabularies import AssistanceType, BarrierType
-from tests.factories import auth, make_user
+from tests.factories import _default_password_hash, auth, make_user
 
 API = "/api/v1"
 REQUESTS = f"{API}/assistance-requests"
@@ -68,7 +68,19 @@ class Cast:
 
 
 def make_cast(db: Session, settings: Settings, *, state: str = "WSM") -> Cast:
-    users = {role: make_user(db, role=role, state=state) for role in Role}
+    """Written in one flush: the lifecycle matrix builds hundreds of these."""
+    users = {
+        role: User(
+            email=f"{role.value}.{uuid.uuid4().hex[:8]}@example.org",
+            name=f"Test {role.value}",
+            role=role,
+            state_code=state if role.is_state_role else None,
+            password_hash=_default_password_hash(),
+        )
+        for role in Role
+    }
+    db.add_all(users.values())
+    db.flush()
     return Cast(state, users, {role: auth(settings, user) for role, user in users.items()})
 
 
@@ -127,8 +139,9 @@ def make_request(
     )
     db.add(request)
     db.flush()
-    db.add_all(RequestShortfall(request_id=request.id, shortfall_id=s.id) for s in shortfalls)
-    db.flush()
+    if shortfalls:
+        db.add_all(RequestShortfall(request_id=request.id, shortfall_id=s.id) for s in shortfalls)
+        db.flush()
     return request
 
 
