@@ -47,7 +47,8 @@ class Priority(BaseModel):
 
 
 def priority(inputs: PriorityInputs, weights: PriorityWeights, now: dt.datetime) -> Priority:
-    waited_days = (now - inputs.submitted_at).total_seconds() / 86400 if inputs.submitted_at else 0
+    # Whole days: two matching runs a moment apart must weigh requests the same.
+    waited_days = (now.date() - inputs.submitted_at.date()).days if inputs.submitted_at else 0
     parts = {
         "ldc": weights.ldc if inputs.is_ldc else 0.0,
         "sids": weights.sids if inputs.is_sids else 0.0,
@@ -61,6 +62,6 @@ def priority(inputs: PriorityInputs, weights: PriorityWeights, now: dt.datetime)
             if inputs.worst_shortfall_severity
             else 0.0
         ),
-        "waiting": min(max(waited_days, 0.0) * weights.waiting_per_day, weights.waiting_cap),
+        "waiting": min(max(waited_days, 0) * weights.waiting_per_day, weights.waiting_cap),
     }
     return Priority(score=sum(parts.values()), parts=parts)

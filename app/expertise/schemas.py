@@ -47,6 +47,17 @@ class ProviderFields(Strict):
     is_active: bool | None = None
     notes: Annotated[str, Field(max_length=20_000)] | None = None
 
+    @model_validator(mode="after")
+    def _no_nulls_where_a_value_is_needed(self) -> Self:
+        nullable = {"home_state_code", "user_id"}
+        cleared = sorted(f for f in self.model_fields_set - nullable if getattr(self, f) is None)
+        if cleared:
+            raise ValueError(f"{', '.join(cleared)} cannot be null")
+        for field in ("languages", "modalities"):
+            if field in self.model_fields_set and not getattr(self, field):
+                raise ValueError(f"{field} needs at least one value")
+        return self
+
 
 class ProviderCreate(ProviderFields):
     name: Name

@@ -92,7 +92,9 @@ def _checked(db: Session, values: dict[str, Any], current: Provider | None) -> d
     ]
     kind = values.get("kind", current.kind if current else None)
     home = values.get("home_state_code", current.home_state_code if current else None)
-    if kind == ProviderKind.peer_state and home not in known_states:
+    if home is not None and home not in known_states:
+        errors.append(f"unknown home_state_code {home}")
+    elif kind == ProviderKind.peer_state and home is None:
         errors.append("a peer_state provider needs its home_state_code")
     if values.get("user_id"):
         user = db.get(User, uuid.UUID(str(values["user_id"])))

@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Sequence
 from functools import partial
 from itertools import groupby
+from typing import Any
 
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -174,7 +175,9 @@ def offer(
     run_id: uuid.UUID | None = None,
 ) -> Assignment:
     """Offer an accepted request to a provider who can serve it and has capacity left."""
-    request = assistance.get_request(db, who, request_id)
+    # Locks, request first then provider, so that racing offers queue and see each other.
+    visible = assistance.get_request(db, who, request_id)
+    request = _locked(db, AssistanceRequest, visible.id)
     if request.stage is not RequestStage.accepted:
         raise Conflict(f"only accepted requests are offered; this one is {request.stage}")
     pending = db.exec(
@@ -184,7 +187,7 @@ def offer(
     ).first()
     if pending is not None:
         raise Conflict("this request already has an offer pending or accepted")
-    provider = db.get(Provider, provider_id)
+    provider = _locked(db, Provider, provider_id)
     if provider is None or not provider.is_active:
         raise UnprocessableContent(f"no active provider {provider_id}")
     offer_ = next(o for o in _offers(db) if o.id == str(provider.id))
@@ -204,6 +207,17 @@ def offer(
     db.add(assignment)
     _announce(db, who, assignment, "create", request)
     return assignment
+
+
+def _locked(db: Session, model: Any, key: uuid.UUID) -> Any:
+    """The row, re-read under `SELECT ... FOR UPDATE` (SQLite's write lock already serialises)."""
+    statement = (
+        select(model)
+        .where(model.id == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return db.exec(statement).first()
 
 
 def respond(
@@ -312,21 +326,17 @@ def _area_key(level: str, need: scoring.RequestNeeds) -> tuple[str, str]:
 
 
 def _overlapping_groups(members: list[scoring.RequestNeeds]) -> list[list[scoring.RequestNeeds]]:
-    """Greedy sweep by window start: a group shares a common window and a common language and
-    spans at least two States."""
+    """First fit by window start: each request joins the first group with which it still shares
+    a window and a language, else opens one. Groups spanning two States or more are kept."""
     groups: list[list[scoring.RequestNeeds]] = []
-    current: list[scoring.RequestNeeds] = []
     for need in sorted(members, key=lambda n: (n.window_start, n.id)):
-        candidate = [*current, need]
-        if _common_window(candidate) and _common_languages(candidate):
-            current = candidate
-            continue
-        if len({n.state_code for n in current}) >= 2:
-            groups.append(current)
-        current = [need]
-    if len({n.state_code for n in current}) >= 2:
-        groups.append(current)
-    return groups
+        for group in groups:
+            if _common_window([*group, need]) and _common_languages([*group, need]):
+                group.append(need)
+                break
+        else:
+            groups.append([need])
+    return [g for g in groups if len({n.state_code for n in g}) >= 2]
 
 
 def _common_window(group: list[scoring.RequestNeeds]) -> tuple[dt.date, dt.date] | None:
