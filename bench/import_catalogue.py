@@ -5,10 +5,12 @@
 
 For each database (a fresh SQLite file; a throwaway PostgreSQL database, created and dropped):
 migrate it, import the real UPR Info sample (sessions 1-5) and then a generated UPR Info CSV of
-`--rows` rows with `import_file`; bulk-load the same recommendation values into a bare table by
-the plainest path (COPY, or one executemany) as the import floor; then time ten typical
-catalogue queries through `service.search` against an unfiltered page read through the driver
-as the search floor. Figures are printed, never asserted.
+`--rows` rows with `import_file`; bulk-load the same recommendation values by the plainest path
+(COPY, or one executemany) into a bare table (the import floor) and into a copy of
+`recommendations` with its indexes (what the database itself must do); then time ten typical
+catalogue queries through `service.search`, as the imports left the planner statistics and after
+ANALYZE, against an unfiltered page read through the driver (the search floor). Figures are
+printed, never asserted.
 
 Every step runs in its own spawned process and the parent never imports the app: a spawned
 child starts with its parent's peak RSS as its own `ru_maxrss`, so a small parent is what makes
@@ -255,13 +257,36 @@ def _shaped_copy(cursor: Any, postgres: bool) -> list[str]:
     ]
 
 
-def step_search(url: str) -> list[tuple[str, int | None, list[float]]]:
-    """(label, rows found, milliseconds per run): the floor first, then the service unfiltered,
-    then each query. A run is one request's transaction, as the API opens it for a GET."""
+Timings = list[tuple[str, int | None, list[float]]]
+
+
+def step_search(url: str, analyze: bool) -> tuple[str, Timings]:
+    """The planner statistics the database had, and (label, rows found, milliseconds per run):
+    the floor first, then the service unfiltered, then each query. A run is one request's
+    transaction, as the API opens it for a GET. `analyze` runs ANALYZE first."""
+    from sqlalchemy import text
+
     from app.core.db import write_intent
     from app.recommendations.service import CatalogueFilter, search
 
     database = _database(url)
+    with database.engine.begin() as connection:
+        if database.engine.dialect.name == "postgresql":
+            autovacuum = connection.execute(text("SHOW autovacuum")).scalar()
+            analysed = connection.execute(
+                text(
+                    "SELECT greatest(last_analyze, last_autoanalyze) FROM pg_stat_user_tables "
+                    "WHERE relname = 'recommendations'"
+                )
+            ).scalar()
+            statistics_held = f"autovacuum {autovacuum}, recommendations last analysed {analysed}"
+        else:
+            stat1 = connection.execute(
+                text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            ).scalar()
+            statistics_held = "sqlite_stat1 present" if stat1 else "no sqlite_stat1"
+        if analyze:
+            connection.execute(text("ANALYZE"))
     write_intent.set(False)  # what the middleware sets for a GET
     statement = (
         f"SELECT {', '.join(_recommendation_columns())} FROM recommendations "
@@ -296,13 +321,13 @@ def step_search(url: str) -> list[tuple[str, int | None, list[float]]]:
 
         return run
 
-    results = [
+    results: Timings = [
         ("floor: driver, no filter", *_timed(floor)),
         ("service, no filter", *_timed(service({}, False))),
     ]
     results += [(label, *_timed(service(a, page_two))) for label, a, page_two in QUERIES]
     database.dispose()
-    return results
+    return statistics_held, results
 
 
 def _timed(run: Callable[[], int]) -> tuple[int, list[float]]:
@@ -339,19 +364,28 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(samples), statistics.quantiles(samples, n=20, method="inclusive")[18]
 
 
-def _print_search(results: list[tuple[str, int | None, list[float]]]) -> None:
+def _print_search(as_imported: Timings, analysed: Timings) -> None:
+    """Both runs side by side, each query's p50 and p95 as a ratio to its run's floor."""
+    print(f"  search, limit {PAGE}, {SEARCH_RUNS} runs each after a warm-up (ms):")
+    print(f"    {'':<33}{'as imported':^38}{'after ANALYZE':^38}")
+    ratios = "p50/floor p95/floor"
+    print(f"    {'query':<28}{'rows':>5}     p50     p95 {ratios}     p50     p95 {ratios}")
+    rows = [_search_row(results) for results in (as_imported, analysed)]
+    for (label, found, before), (_, _, after) in zip(*rows, strict=True):
+        shown = "" if found is None else found
+        print(f"    {label:<28}{shown:>5}{before}{after}")
+
+
+def _search_row(results: Timings) -> list[tuple[str, int | None, str]]:
     (_, _, floor), *measured = results
     floor_p50, floor_p95 = _percentiles(floor)
     every = [ms for _, _, samples in measured[1:] for ms in samples]
-    print(f"  search, limit {PAGE}, {SEARCH_RUNS} runs each after a warm-up (ms):")
-    print(f"    {'query':<28}{'rows':>5}{'p50':>9}{'p95':>9}{'p50/floor':>11}{'p95/floor':>11}")
+    row = []
     for label, found, samples in [*results, (f"all {len(QUERIES)} queries", None, every)]:
         p50, p95 = _percentiles(samples)
-        shown = "" if found is None else found
-        print(
-            f"    {label:<28}{shown:>5}{p50:>9.2f}{p95:>9.2f}"
-            f"{p50 / floor_p50:>10.1f}x{p95 / floor_p95:>10.1f}x"
-        )
+        figures = f"{p50:>8.2f}{p95:>8.2f}{p50 / floor_p50:>9.1f}x{p95 / floor_p95:>9.1f}x"
+        row.append((label, found, figures))
+    return row
 
 
 # --- one database -------------------------------------------------------------------------------
@@ -388,7 +422,9 @@ def bench_database(name: str, url: str, big: Path) -> None:
             f"(the import is {rows / seconds / rate:.1f}x slower)"
         )
     sys.stdout.flush()
-    _print_search(in_child(step_search, url))
+    statistics_held, as_imported = in_child(step_search, url, False)
+    print(f"  planner statistics after the imports: {statistics_held}")
+    _print_search(as_imported, in_child(step_search, url, True)[1])
     print(f"  ({_load()})")
 
 

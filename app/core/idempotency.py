@@ -18,6 +18,7 @@ from sqlalchemy import BigInteger, Integer, UniqueConstraint, delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
+from app.core.concurrency import etag_of
 from app.core.errors import IdempotencyKeyReused
 from app.core.models import JSONType, UTCDateTime, utcnow
 
@@ -62,10 +63,16 @@ def fingerprint(method: str, path: str, body: BaseModel | None) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _headers(body: dict[str, Any], location: str | None) -> dict[str, str]:
+    headers = {"Location": location} if location else {}
+    if isinstance(body.get("version"), int):
+        headers["ETag"] = etag_of(body["version"])
+    return headers
+
+
 def created_response(obj: BaseModel, location: str) -> JSONResponse:
-    return JSONResponse(
-        obj.model_dump(mode="json"), status_code=201, headers={"Location": location}
-    )
+    body = obj.model_dump(mode="json")
+    return JSONResponse(body, status_code=201, headers=_headers(body, location))
 
 
 def create_once(
@@ -131,9 +138,7 @@ def _replay(record: IdempotencyRecord, request_fingerprint: str) -> JSONResponse
         raise IdempotencyKeyReused(
             "this Idempotency-Key was used for a different request; use a new key"
         )
-    headers = {REPLAY_HEADER: "true"}
-    if record.location:
-        headers["Location"] = record.location
+    headers = _headers(record.body, record.location) | {REPLAY_HEADER: "true"}
     return JSONResponse(record.body, status_code=record.status_code, headers=headers)
 
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from app.auth.dependencies import Anyone, require
 from app.auth.models import Role
 from app.auth.principal import Principal
-from app.core.concurrency import IfMatch, set_etag
+from app.core.concurrency import IfMatch, etag_of, set_etag
 from app.core.deps import DbSession
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
@@ -226,13 +226,15 @@ def create_progress_revision(
         revision = service.create_revision(db, who, report, body)
         return service.revision_read(revision), f"{request.url.path}/{revision.number}"
 
-    return create_once(
+    answer = create_once(
         db,
         owner=who.subject,
         key=key,
         create=create,
         request_fingerprint=fingerprint("POST", request.url.path, body),
     )
+    answer.headers["ETag"] = etag_of(report.version)  # a revision is changed through its report
+    return answer
 
 
 @router.get(
@@ -241,9 +243,10 @@ def create_progress_revision(
     operation_id="get_progress_revision",
 )
 def get_progress_revision(
-    who: Anyone, db: DbSession, report_id: uuid.UUID, number: RevisionNumber
+    who: Anyone, db: DbSession, report_id: uuid.UUID, number: RevisionNumber, response: Response
 ) -> RevisionRead:
     report = service.get_report(db, who, report_id)
+    set_etag(response, report.version)
     return service.revision_read(service.get_revision(db, who, report, number))
 
 

@@ -21,7 +21,7 @@ class Evidence(Strict):
 
 class Indicator(Strict):
     name: Line
-    value: float
+    value: Annotated[float, Field(allow_inf_nan=False)]
     unit: Line | None = None
     date: dt.date | None = None
     disaggregation: Annotated[
@@ -75,11 +75,11 @@ class ReportCreate(ReportFields):
 
 
 class ReportUpdate(ReportFields):
-    pass
+    nullable = frozenset({"cluster_id"})
 
 
 class RevisionCreate(ReportFields):
-    pass
+    nullable = frozenset({"cluster_id"})
 
 
 class ReportContent(BaseModel):

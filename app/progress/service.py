@@ -157,7 +157,7 @@ def delete_report(
     )
     emit(
         db,
-        "progress_report.deleted",
+        "progress_report.delete",
         resource_type="progress_report",
         resource_id=report.id,
         state_code=report.state_code,
@@ -305,6 +305,7 @@ def create_batch(
 def _content(body: ReportFields, ids: list[uuid.UUID]) -> dict[str, Any]:
     values = body.model_dump(mode="json", exclude={"recommendation_ids"})
     values["period_start"], values["period_end"] = body.period_start, body.period_end
+    values["cluster_id"] = body.cluster_id
     values["recommendation_ids"] = ids
     return values
 
@@ -328,6 +329,8 @@ def _merged(
     assert who.state_code is not None
     changes = body.model_dump(mode="json", exclude_unset=True)
     merged = current | changes
+    if "cluster_id" in changes:
+        merged["cluster_id"] = body.cluster_id
     for field in ("period_start", "period_end"):
         if field in changes:
             merged[field] = getattr(body, field)
@@ -362,7 +365,9 @@ def _revision(db: Session, report_id: uuid.UUID, number: int) -> ProgressRevisio
         select(ProgressRevision).where(
             ProgressRevision.report_id == report_id, ProgressRevision.number == number
         )
-    ).one()
+    ).first()
+    if revision is None:
+        raise NotFound(f"no revision {number} of progress report {report_id}")
     return revision
 
 

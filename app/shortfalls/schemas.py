@@ -22,6 +22,7 @@ class ShortfallCreate(Strict):
 
 
 class ShortfallUpdate(Strict):
+    nullable = frozenset[str]()
     recommendation_ids: RecommendationIds | None = None
     barrier_type: BarrierType | None = None
     severity: Severity | None = None

@@ -11,15 +11,16 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app.audit.service import record
 from app.auth.principal import Principal
 from app.core.concurrency import require_match
-from app.core.errors import IllegalTransition, NotFound
+from app.core.errors import NotFound
 from app.core.ownership import own_recommendation_ids
 from app.core.pagination import paginate
 from app.core.publication import (
+    FOCAL_POINT,
     PUBLICATION_MOVES,
+    Move,
     Stage,
     Visibility,
     apply_move,
-    open_verbs,
     require_draft,
     visible_to,
 )
@@ -27,6 +28,15 @@ from app.events.outbox import emit
 from app.shortfalls.models import Severity, Shortfall, ShortfallRecommendation
 from app.shortfalls.schemas import ShortfallCreate, ShortfallRead, ShortfallResolve, ShortfallUpdate
 from app.taxonomies.vocabularies import BarrierType
+
+SHORTFALL_MOVES: dict[str, Move] = {
+    **PUBLICATION_MOVES,
+    "resolve": Move(
+        FOCAL_POINT,
+        lambda s: s.stage is Stage.submitted and s.resolved_on is None,
+        lambda s, who: None,  # the date comes with the request; see resolve()
+    ),
+}
 
 
 def _visible(who: Principal | None) -> SelectOfScalar[Shortfall]:
@@ -153,7 +163,7 @@ def delete_shortfall(
 
 def move(db: Session, who: Principal, shortfall: Shortfall, verb: str) -> Shortfall:
     before = to_read(db, [shortfall])[0]
-    apply_move(PUBLICATION_MOVES, shortfall, who, verb)
+    apply_move(SHORTFALL_MOVES, shortfall, who, verb)
     db.add(shortfall)
     _announce(db, who, shortfall, verb, before=before)
     return shortfall
@@ -161,13 +171,8 @@ def move(db: Session, who: Principal, shortfall: Shortfall, verb: str) -> Shortf
 
 def resolve(db: Session, who: Principal, shortfall: Shortfall, body: ShortfallResolve) -> Shortfall:
     """Mark a submitted shortfall overcome, with the date. Once only."""
-    if shortfall.stage is not Stage.submitted or shortfall.resolved_on is not None:
-        raise IllegalTransition(
-            "only a submitted, unresolved shortfall can be resolved",
-            allowed=open_verbs(PUBLICATION_MOVES, shortfall, who),
-        )
     before = to_read(db, [shortfall])[0]
-    shortfall.touch()
+    apply_move(SHORTFALL_MOVES, shortfall, who, "resolve")
     shortfall.resolved_on = body.resolved_on
     db.add(shortfall)
     _announce(db, who, shortfall, "resolve", before=before)

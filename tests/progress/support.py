@@ -14,13 +14,20 @@ from sqlmodel import Session, func, select
 
 from app.audit.models import AuditEvent
 from app.auth.dependencies import PublicAccess, RoleGuard
-from app.auth.models import Role
+from app.auth.models import Role, User
+from app.auth.principal import Principal, PrincipalKind
 from app.core.idempotency import IdempotencyRecord
 from app.core.settings import Settings
 from app.events.models import OutboxEvent
+from app.progress import service as progress_service
 from app.progress.models import ProgressReport, ProgressReportRecommendation, ProgressRevision
+from app.progress.schemas import ReportCreate, RevisionCreate
+from app.recommendations.models import Recommendation
+from app.shortfalls import service as shortfall_service
 from app.shortfalls.models import Shortfall, ShortfallRecommendation
-from tests.factories import auth, make_recommendation, make_user
+from app.shortfalls.schemas import ShortfallCreate
+from app.taxonomies.vocabularies import Mechanism
+from tests.factories import auth, make_user
 
 API = "/api/v1"
 REPORTS = f"{API}/progress-reports"
@@ -104,7 +111,6 @@ class Owned:
     state: str
     focal: Headers
     recommendation_id: uuid.UUID
-    pending_revision: bool = False
 
     @property
     def url(self) -> str:
@@ -123,8 +129,70 @@ def moved(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+def make_bare_recommendation(db: Session, *, state: str = "WSM") -> Recommendation:
+    """A catalogue entry without themes, persons or SDG links, which is all that most tests
+    here need; a tenth of the cost of `tests.factories.make_recommendation`."""
+    recommendation = Recommendation(
+        source_key=f"test:{uuid.uuid4()}",
+        source_format="test",
+        state_code=state,
+        mechanism=Mechanism.upr,
+        body="UPR",
+        text="Establish a national preventive mechanism.",
+        content_hash="0" * 64,
+    )
+    db.add(recommendation)
+    db.flush()
+    return recommendation
+
+
+def shared_recommendation(db: Session, state: str) -> Recommendation:
+    """One recommendation of `state` per test, for objects that need just some recommendation."""
+    kept: dict[str, Recommendation] = db.info.setdefault("test_recommendations", {})
+    if state not in kept:
+        kept[state] = make_bare_recommendation(db, state=state)
+    return kept[state]
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(
+        id=user.id, kind=PrincipalKind.user, role=user.role, state_code=user.state_code
+    )
+
+
+def write(
+    db: Session,
+    who: Principal,
+    kind: Kind,
+    body: dict[str, Any],
+    *,
+    stage: str = "draft",
+    pending_revision: bool = False,
+) -> Any:
+    """Create an object from `body` through the domain's own service, as the API would (audit
+    and outbox events included), and bring it to `stage`: draft, submitted or published. A
+    report may also carry a correction being drafted (revision 2). Setting the scene this way
+    is quicker than HTTP; the behaviour under test is always reached over HTTP."""
+    obj: Any
+    if kind is REPORT:
+        obj = progress_service.create_report(db, who, ReportCreate.model_validate(body))
+        move: Any = progress_service.move
+    else:
+        obj = shortfall_service.create_shortfall(db, who, ShortfallCreate.model_validate(body))
+        move = shortfall_service.move
+    if stage in ("submitted", "published"):
+        move(db, who, obj, "submit")
+    if stage == "published":
+        move(db, who, obj, "publish")
+    if pending_revision:
+        assert kind is REPORT and stage != "draft"
+        correction = {"status": "fully_implemented", "summary": "Corrected, not yet submitted."}
+        progress_service.create_revision(db, who, obj, RevisionCreate.model_validate(correction))
+    db.flush()
+    return obj
+
+
 def make_owned(
-    client: Any,
     db: Session,
     settings: Settings,
     kind: Kind,
@@ -132,25 +200,14 @@ def make_owned(
     state: str = "WSM",
     stage: str = "draft",
     pending_revision: bool = False,
-    focal: Headers | None = None,
     **overrides: Any,
 ) -> Owned:
-    """An object of `state` brought through the API to `stage` (draft, submitted, published);
-    a report may also carry a correction being drafted (revision 2)."""
-    focal = focal or caller(db, settings, Role.state_focal_point, state)
-    recommendation = make_recommendation(db, state=state)
-    body = created(client.post(kind.url, json=kind.body(recommendation.id, **overrides), headers=focal))
-    owned = Owned(kind, body["id"], state, focal, recommendation.id)
-    if stage in ("submitted", "published"):
-        moved(client.post(f"{owned.url}/submit", headers=focal))
-    if stage == "published":
-        moved(client.post(f"{owned.url}/publish", headers=focal))
-    if pending_revision:
-        assert kind is REPORT and stage != "draft"
-        revision = {"status": "fully_implemented", "summary": "Corrected, not yet submitted."}
-        created(client.post(f"{owned.url}/revisions", json=revision, headers=focal))
-        owned.pending_revision = True
-    return owned
+    """An object of `state` written by a new focal point of that State (see `write`)."""
+    user = make_user(db, role=Role.state_focal_point, state=state)
+    recommendation = shared_recommendation(db, state)
+    body = kind.body(recommendation.id, **overrides)
+    obj = write(db, principal_of(user), kind, body, stage=stage, pending_revision=pending_revision)
+    return Owned(kind, str(obj.id), state, auth(settings, user), recommendation.id)
 
 
 def etag(client: Any, owned: Owned) -> str:

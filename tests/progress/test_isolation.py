@@ -18,6 +18,7 @@ from tests.progress.support import (
     KINDS,
     OHCHR,
     REPORT,
+    SHORTFALL,
     STAGES,
     STATE_ROLES,
     Call,
@@ -49,6 +50,39 @@ def _expected(call: Call, role: Role) -> tuple[int, str]:
     return NOT_FOUND if role in call.admits else FORBIDDEN
 
 
+WALKED = {
+    REPORT: {
+        ("GET", "get_progress_report"),
+        ("PATCH", "update_progress_report"),
+        ("DELETE", "delete_progress_report"),
+        ("POST", "submit_progress_report"),
+        ("POST", "publish_progress_report"),
+        ("POST", "unpublish_progress_report"),
+        ("GET", "list_progress_revisions"),
+        ("POST", "create_progress_revision"),
+        ("GET", "get_progress_revision"),
+        ("PATCH", "update_progress_revision"),
+    },
+    SHORTFALL: {
+        ("GET", "get_shortfall"),
+        ("PATCH", "update_shortfall"),
+        ("DELETE", "delete_shortfall"),
+        ("POST", "submit_shortfall"),
+        ("POST", "publish_shortfall"),
+        ("POST", "unpublish_shortfall"),
+        ("POST", "resolve_shortfall"),
+    },
+}
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=_kind_id)
+def test_the_walk_reaches_every_operation_on_an_object(app: FastAPI, kind: Kind) -> None:
+    """Guards the generated walks below against quietly walking less than they should."""
+    walked = {(call.method, call.name) for call in object_calls(app, kind, str(uuid.uuid4()))}
+
+    assert walked >= WALKED[kind]
+
+
 @pytest.mark.parametrize("role", STATE_ROLES, ids=_role_id)
 @pytest.mark.parametrize("stage", STAGES)
 @pytest.mark.parametrize("kind", KINDS, ids=_kind_id)
@@ -62,7 +96,7 @@ def test_another_states_object_is_not_found_on_every_route(
     role: Role,
 ) -> None:
     pending = kind is REPORT and stage != "draft"
-    target = make_owned(client, db, settings, kind, state="NPL", stage=stage, pending_revision=pending)
+    target = make_owned(db, settings, kind, state="NPL", stage=stage, pending_revision=pending)
     intruder = caller(db, settings, role, "WSM")
     before = stored(db)
 
@@ -99,10 +133,8 @@ def test_an_object_that_does_not_exist_is_answered_the_same_way(
 def test_lists_never_hold_another_states_objects_whatever_the_filter(
     client: TestClient, db: Session, settings: Settings, kind: Kind, role: Role
 ) -> None:
-    foreign = [
-        make_owned(client, db, settings, kind, state="NPL", stage=stage) for stage in STAGES
-    ]
-    own = make_owned(client, db, settings, kind, state="WSM", stage="published")
+    foreign = [make_owned(db, settings, kind, state="NPL", stage=stage) for stage in STAGES]
+    own = make_owned(db, settings, kind, state="WSM", stage="published")
     reader = caller(db, settings, role, "WSM")
 
     for query in (
@@ -116,15 +148,16 @@ def test_lists_never_hold_another_states_objects_whatever_the_filter(
     assert listed_ids(client, kind.url, reader) == [own.id]
 
 
-@pytest.mark.parametrize("state", ["NPL", "npl"])
 @pytest.mark.parametrize("kind", KINDS, ids=_kind_id)
 def test_filtering_by_another_state_lists_nothing(
-    client: TestClient, db: Session, settings: Settings, kind: Kind, state: str
+    db: Session, client: TestClient, settings: Settings, kind: Kind
 ) -> None:
     for stage in STAGES:
-        make_owned(client, db, settings, kind, state="NPL", stage=stage)
+        make_owned(db, settings, kind, state="NPL", stage=stage)
     for role in STATE_ROLES:
-        assert listed_ids(client, f"{kind.url}?state={state}", caller(db, settings, role)) == []
+        reader = caller(db, settings, role)
+        for state in ("NPL", "npl"):
+            assert listed_ids(client, f"{kind.url}?state={state}", reader) == [], (role, state)
 
 
 @pytest.mark.parametrize("role", OHCHR, ids=_role_id)
@@ -132,14 +165,36 @@ def test_filtering_by_another_state_lists_nothing(
 def test_ohchr_never_sees_a_draft(
     app: FastAPI, client: TestClient, db: Session, settings: Settings, kind: Kind, role: Role
 ) -> None:
-    draft = make_owned(client, db, settings, kind, state="NPL")
+    draft = make_owned(db, settings, kind, state="NPL")
     officer = caller(db, settings, role)
 
-    seen = {call.path: answer(call.send(client, officer)) for call in read_calls(app, kind, draft.id)}
+    seen = {
+        call.path: answer(call.send(client, officer)) for call in read_calls(app, kind, draft.id)
+    }
 
     assert set(seen.values()) == {NOT_FOUND}
     for query in ("", "?state=NPL", "?stage=draft", "?visibility=state"):
         assert draft.id not in listed_ids(client, kind.url + query, officer), query
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: audit events of drafts carry their content and administrators read every "
+    "event; the audit log needs a State-private marker that redacts them for OHCHR",
+)
+@pytest.mark.parametrize("kind", KINDS, ids=_kind_id)
+def test_an_ohchr_admin_never_reads_a_drafts_content_in_the_audit_log(
+    client: TestClient, db: Session, settings: Settings, kind: Kind
+) -> None:
+    secret = "Draft wording the State has not yet agreed"
+    field = "summary" if kind is REPORT else "description"
+    draft = make_owned(db, settings, kind, state="NPL", **{field: secret})
+    admin = caller(db, settings, Role.ohchr_admin)
+
+    response = client.get(f"/api/v1/audit-events?resource_id={draft.id}", headers=admin)
+
+    assert response.status_code == 200, response.text
+    assert secret not in response.text
 
 
 @pytest.mark.parametrize("role", OHCHR, ids=_role_id)
@@ -147,9 +202,9 @@ def test_ohchr_never_sees_a_draft(
 def test_ohchr_sees_every_states_submitted_objects(
     client: TestClient, db: Session, settings: Settings, kind: Kind, role: Role
 ) -> None:
-    submitted = make_owned(client, db, settings, kind, state="NPL", stage="submitted")
-    published = make_owned(client, db, settings, kind, state="WSM", stage="published")
-    make_owned(client, db, settings, kind, state="WSM")
+    submitted = make_owned(db, settings, kind, state="NPL", stage="submitted")
+    published = make_owned(db, settings, kind, state="WSM", stage="published")
+    make_owned(db, settings, kind, state="WSM")
     officer = caller(db, settings, role)
 
     assert client.get(submitted.url, headers=officer).json()["visibility"] == "ohchr"
@@ -161,9 +216,7 @@ def test_ohchr_sees_every_states_submitted_objects(
 def test_ohchr_sees_only_submitted_revisions_and_no_pending_one(
     client: TestClient, db: Session, settings: Settings, role: Role
 ) -> None:
-    report = make_owned(
-        client, db, settings, REPORT, state="NPL", stage="submitted", pending_revision=True
-    )
+    report = make_owned(db, settings, REPORT, state="NPL", stage="submitted", pending_revision=True)
     officer = caller(db, settings, role)
 
     revisions = client.get(f"{report.url}/revisions", headers=officer)
@@ -195,10 +248,12 @@ def test_public_and_providers_do_not_see_unpublished_objects(
     reader: Role | None,
     stage: str,
 ) -> None:
-    hidden = make_owned(client, db, settings, kind, state="NPL", stage=stage)
+    hidden = make_owned(db, settings, kind, state="NPL", stage=stage)
     headers = caller(db, settings, reader)
 
-    seen = {call.path: answer(call.send(client, headers)) for call in read_calls(app, kind, hidden.id)}
+    seen = {
+        call.path: answer(call.send(client, headers)) for call in read_calls(app, kind, hidden.id)
+    }
 
     assert set(seen.values()) == {NOT_FOUND}
     for query in ("", "?state=NPL", f"?stage={stage}"):
@@ -211,7 +266,7 @@ def test_public_and_providers_list_only_published_objects(
     client: TestClient, db: Session, settings: Settings, kind: Kind, reader: Role | None
 ) -> None:
     made = {
-        (state, stage): make_owned(client, db, settings, kind, state=state, stage=stage)
+        (state, stage): make_owned(db, settings, kind, state=state, stage=stage)
         for state in ("NPL", "WSM")
         for stage in STAGES
     }
@@ -230,9 +285,7 @@ def test_public_and_providers_list_only_published_objects(
 def test_public_reads_a_published_report_but_not_its_pending_correction(
     client: TestClient, db: Session, settings: Settings, reader: Role | None
 ) -> None:
-    report = make_owned(
-        client, db, settings, REPORT, state="NPL", stage="published", pending_revision=True
-    )
+    report = make_owned(db, settings, REPORT, state="NPL", stage="published", pending_revision=True)
     headers = caller(db, settings, reader)
 
     shown = client.get(report.url, headers=headers)
@@ -248,9 +301,9 @@ def test_public_reads_a_published_report_but_not_its_pending_correction(
 def test_a_states_own_contributor_sees_its_drafts_and_pending_corrections(
     client: TestClient, db: Session, settings: Settings
 ) -> None:
-    draft = make_owned(client, db, settings, REPORT, state="WSM")
+    draft = make_owned(db, settings, REPORT, state="WSM")
     corrected = make_owned(
-        client, db, settings, REPORT, state="WSM", stage="submitted", pending_revision=True
+        db, settings, REPORT, state="WSM", stage="submitted", pending_revision=True
     )
     contributor = caller(db, settings, Role.state_contributor, "WSM")
 

@@ -2,6 +2,8 @@
 and delete; only its focal points submit, publish, unpublish and resolve; OHCHR and providers
 never write a State's objects; anonymous callers are asked to sign in."""
 
+import uuid
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -9,8 +11,9 @@ from sqlmodel import Session
 
 from app.auth.models import Role
 from app.core.settings import Settings
+from app.progress.models import ProgressReportRecommendation, ProgressRevision
+from app.shortfalls.models import ShortfallRecommendation
 from tests.core.test_problems import assert_problem
-from tests.factories import make_recommendation
 from tests.progress.support import (
     KINDS,
     REPORT,
@@ -19,7 +22,9 @@ from tests.progress.support import (
     answer,
     audit_actions,
     caller,
+    count,
     created,
+    make_bare_recommendation,
     make_owned,
     model_of,
     row,
@@ -50,7 +55,7 @@ def test_contributor_drafts_an_object_for_its_own_state(
     client: TestClient, db: Session, settings: Settings, kind: Kind
 ) -> None:
     contributor = caller(db, settings, Role.state_contributor, "WSM")
-    recommendation = make_recommendation(db, state="WSM")
+    recommendation = make_bare_recommendation(db, state="WSM")
 
     body = created(client.post(kind.url, json=kind.body(recommendation.id), headers=contributor))
 
@@ -63,7 +68,7 @@ def test_contributor_drafts_an_object_for_its_own_state(
 def test_contributor_edits_a_draft(
     client: TestClient, db: Session, settings: Settings, kind: Kind
 ) -> None:
-    draft = make_owned(client, db, settings, kind)
+    draft = make_owned(db, settings, kind)
     contributor = caller(db, settings, Role.state_contributor, "WSM")
     change = {"summary": "Edited"} if kind is REPORT else {"description": "Edited"}
 
@@ -79,13 +84,15 @@ def test_contributor_edits_a_draft(
 def test_contributor_deletes_a_draft(
     client: TestClient, db: Session, settings: Settings, kind: Kind
 ) -> None:
-    draft = make_owned(client, db, settings, kind)
+    draft = make_owned(db, settings, kind)
     contributor = caller(db, settings, Role.state_contributor, "WSM")
 
     response = client.delete(draft.url, headers={**contributor, "If-Match": '"1"'})
 
     assert response.status_code == 204, response.text
     assert row(db, model_of(kind), draft.id) is None
+    assert count(db, ProgressRevision, ProgressRevision.report_id == uuid.UUID(draft.id)) == 0
+    assert count(db, ProgressReportRecommendation) == count(db, ShortfallRecommendation) == 0
     assert client.get(draft.url, headers=draft.focal).status_code == 404
 
 
@@ -99,7 +106,7 @@ def test_contributor_may_not_make_a_focal_point_move(
     stage: str,
     after: tuple[str, str],
 ) -> None:
-    target = make_owned(client, db, settings, kind, stage=stage)
+    target = make_owned(db, settings, kind, stage=stage)
     contributor = caller(db, settings, Role.state_contributor, "WSM")
     before = stored(db)
 
@@ -121,7 +128,7 @@ def test_focal_point_makes_the_move(
     stage: str,
     after: tuple[str, str],
 ) -> None:
-    target = make_owned(client, db, settings, kind, stage=stage)
+    target = make_owned(db, settings, kind, stage=stage)
     focal = caller(db, settings, Role.state_focal_point, "WSM")
 
     response = client.post(
@@ -141,7 +148,7 @@ def test_ohchr_and_providers_write_nothing(
     app: FastAPI, client: TestClient, db: Session, settings: Settings, kind: Kind, role: Role
 ) -> None:
     """On a published object, which they can read, every writing operation is refused."""
-    target = make_owned(client, db, settings, kind, stage="published", pending_revision=kind is REPORT)
+    target = make_owned(db, settings, kind, stage="published", pending_revision=kind is REPORT)
     outsider = caller(db, settings, role)
     new = kind.body(target.recommendation_id)
     before = stored(db)
@@ -159,7 +166,7 @@ def test_ohchr_and_providers_write_nothing(
 def test_anonymous_caller_is_asked_to_sign_in_for_every_write(
     app: FastAPI, client: TestClient, db: Session, settings: Settings, kind: Kind
 ) -> None:
-    target = make_owned(client, db, settings, kind, stage="published", pending_revision=kind is REPORT)
+    target = make_owned(db, settings, kind, stage="published", pending_revision=kind is REPORT)
     new = kind.body(target.recommendation_id)
     before = stored(db)
 
