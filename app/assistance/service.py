@@ -596,6 +596,7 @@ def _announce(
         state_code=None if officer_only else request.state_code,
         before=shown_before,
         after=after,
+        state_private=not officer_only and request.submitted_at is None,
     )
     if not officer_only:
         visibility = "state" if request.submitted_at is None else "ohchr"

@@ -29,3 +29,5 @@ class AuditEvent(SQLModel, table=True):
     before: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     after: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     request_id: str | None = Field(default=None, max_length=128)
+    # A change to a State's draft: its content is the State's alone (OHCHR reads who and when).
+    state_private: bool = Field(default=False)

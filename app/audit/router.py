@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
 
 from app.audit import service
+from app.audit.models import AuditEvent
 from app.audit.schemas import AuditEventPage, AuditEventRead
 from app.auth.dependencies import require
 from app.auth.models import Role
@@ -39,6 +40,12 @@ def list_audit_events(
         limit=limit,
         cursor=cursor,
     )
-    return AuditEventPage(
-        items=[AuditEventRead.model_validate(e) for e in events], next_cursor=next_cursor
-    )
+    return AuditEventPage(items=[_shown(who, e) for e in events], next_cursor=next_cursor)
+
+
+def _shown(who: Principal, event: AuditEvent) -> AuditEventRead:
+    """A State's draft stays the State's: others see that it changed, not what it says."""
+    shown = AuditEventRead.model_validate(event)
+    if event.state_private and who.state_code != event.state_code:
+        return shown.model_copy(update={"before": None, "after": None, "redacted": True})
+    return shown

@@ -21,6 +21,7 @@ class AuditEventRead(BaseModel):
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     request_id: str | None
+    redacted: bool = False
 
 
 class AuditEventPage(Page[AuditEventRead]):

@@ -27,6 +27,7 @@ def record(
     state_code: str | None = None,
     before: Snapshot = None,
     after: Snapshot = None,
+    state_private: bool = False,
 ) -> AuditEvent:
     """Add an audit event to the caller's transaction: it lands with the change or not at all.
 
@@ -43,6 +44,7 @@ def record(
         before=_plain(before),
         after=_plain(after),
         request_id=current_request_id(),
+        state_private=state_private,
     )
     db.add(event)
     return event

@@ -154,6 +154,7 @@ def delete_report(
         resource_id=report.id,
         state_code=report.state_code,
         before=before,
+        state_private=True,
     )
     emit(
         db,
@@ -415,6 +416,7 @@ def _announce(
         state_code=report.state_code,
         before=before,
         after=after,
+        state_private=report.stage is Stage.draft or verb.startswith("revision."),
     )
     emit(
         db,

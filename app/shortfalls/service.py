@@ -148,6 +148,7 @@ def delete_shortfall(
         resource_type="shortfall",
         resource_id=shortfall.id,
         state_code=shortfall.state_code,
+        state_private=True,
         before=before,
     )
     emit(
@@ -203,6 +204,7 @@ def _announce(
         state_code=shortfall.state_code,
         before=before,
         after=after,
+        state_private=shortfall.stage is Stage.draft,
     )
     emit(
         db,
