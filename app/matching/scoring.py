@@ -73,12 +73,18 @@ class Candidate:
 
 def violated_constraint(need: RequestNeeds, offer: ProviderOffer) -> str | None:
     """The first hard constraint this pairing breaks, or None when the provider can serve."""
+    broken = _cheap_violation(need, offer)
+    if broken is None and _days_available(need, offer) == 0:
+        return "not available within the window"
+    return broken
+
+
+def _cheap_violation(need: RequestNeeds, offer: ProviderOffer) -> str | None:
+    """The constraints that need no date arithmetic, checked first because most pairs fail one."""
     if not need.languages & offer.languages:
         return "no shared working language"
     if offer.remaining <= 0:
         return "no capacity left"
-    if _days_available(need, offer) == 0:
-        return "not available within the window"
     if need.modality not in offer.modalities:
         return f"does not work {need.modality}"
     if offer.kind == "peer_state" and offer.home_state_code == need.state_code:
@@ -87,14 +93,17 @@ def violated_constraint(need: RequestNeeds, offer: ProviderOffer) -> str | None:
 
 
 def score(need: RequestNeeds, offer: ProviderOffer) -> Candidate | None:
-    if violated_constraint(need, offer) is not None:
+    if _cheap_violation(need, offer) is not None:
+        return None
+    days_available = _days_available(need, offer)
+    if days_available == 0:
         return None
     window_days = (need.window_end - need.window_start).days + 1
     factors = {
         "assistance_type": 1.0 if need.assistance_type in offer.assistance_types else 0.0,
         "thematic": len(need.themes & offer.themes) / len(need.themes) if need.themes else 1.0,
         "geography": GEOGRAPHY[_geography(need, offer)],
-        "availability": _days_available(need, offer) / window_days,
+        "availability": days_available / window_days,
         "modality": 1.0,
         "capacity": offer.remaining / offer.capacity,
     }
@@ -119,9 +128,15 @@ def _geography(need: RequestNeeds, offer: ProviderOffer) -> str:
 
 def _days_available(need: RequestNeeds, offer: ProviderOffer) -> int:
     """Days of the request window inside the provider's availability (windows may overlap)."""
-    covered: set[int] = set()
-    for start, end in offer.availability:
-        first, last = max(start, need.window_start), min(end, need.window_end)
+    clipped = sorted(
+        (max(start, need.window_start).toordinal(), min(end, need.window_end).toordinal())
+        for start, end in offer.availability
+        if start <= need.window_end and end >= need.window_start
+    )
+    days, reached = 0, -1
+    for first, last in clipped:
+        first = max(first, reached + 1)
         if first <= last:
-            covered.update(range(first.toordinal(), last.toordinal() + 1))
-    return len(covered)
+            days += last - first + 1
+            reached = last
+    return days

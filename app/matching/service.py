@@ -112,13 +112,13 @@ def run_matching(
     priorities = {str(v.id): v.priority.score for v in views if isinstance(v, OfficerRequestView)}
     offers = _offers(db)
     needs = _needs(db, requests)
-    weights = {
-        rid: {c.provider_id: priorities[rid] * c.score for c in scoring.rank(need, offers)}
-        for rid, need in needs.items()
-    }
     scores = {
         rid: {c.provider_id: c.score for c in scoring.rank(need, offers)}
         for rid, need in needs.items()
+    }
+    weights = {
+        rid: {provider: priorities[rid] * value for provider, value in candidates.items()}
+        for rid, candidates in scores.items()
     }
     solution = optimizer.solve(weights, {o.id: o.remaining for o in offers})
     run = MatchingRun(
