@@ -18,7 +18,7 @@ from app.assistance.schemas import (
     TransitionList,
     VerbBody,
 )
-from app.auth.dependencies import Anyone, require
+from app.auth.dependencies import Anyone, StateMember, require
 from app.auth.models import Role
 from app.auth.principal import Principal
 from app.core.concurrency import IfMatch, set_etag
@@ -29,7 +29,6 @@ from app.taxonomies.vocabularies import AssistanceType
 
 router = APIRouter(prefix="/assistance-requests", tags=["assistance-requests"])
 
-StateEditor = Annotated[Principal, Depends(require(Role.state_contributor, Role.state_focal_point))]
 Party = Annotated[
     Principal,
     Depends(
@@ -95,7 +94,7 @@ def list_assistance_requests(
     "", response_model=AnyRequestView, status_code=201, operation_id="create_assistance_request"
 )
 def create_assistance_request(
-    who: StateEditor,
+    who: StateMember,
     db: DbSession,
     body: RequestCreate,
     request: Request,

@@ -92,5 +92,8 @@ any_role = require(*Role)
 admin_only = require(Role.ohchr_admin)
 
 Authenticated = Annotated[Principal, Depends(any_role)]
+StateMember = Annotated[Principal, Depends(require(Role.state_contributor, Role.state_focal_point))]
+FocalPoint = Annotated[Principal, Depends(require(Role.state_focal_point))]
+Officer = Annotated[Principal, Depends(require(Role.ohchr_officer, Role.ohchr_admin))]
 Admin = Annotated[Principal, Depends(admin_only)]
 Anyone = Annotated[Principal | None, Depends(public)]

@@ -1,12 +1,9 @@
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from app.auth.dependencies import require
-from app.auth.models import OHCHR_ROLES
-from app.auth.principal import Principal
+from app.auth.dependencies import Officer
 from app.core.concurrency import IfMatch, set_etag
 from app.core.deps import DbSession
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
@@ -16,7 +13,6 @@ from app.expertise.models import ProviderKind
 from app.expertise.schemas import ProviderCreate, ProviderFields, ProviderPage, ProviderRead
 
 router = APIRouter(prefix="/providers", tags=["providers"])
-Officer = Annotated[Principal, Depends(require(*OHCHR_ROLES))]
 
 
 @router.get("", response_model=ProviderPage, operation_id="list_providers")

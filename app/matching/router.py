@@ -5,7 +5,7 @@ from fastapi import APIRouter, Body, Depends, Request, Response
 from pydantic import BaseModel
 
 from app.assistance import service as assistance
-from app.auth.dependencies import require
+from app.auth.dependencies import Officer, require
 from app.auth.models import OHCHR_ROLES, Role
 from app.auth.principal import Principal
 from app.core.concurrency import set_etag
@@ -30,7 +30,6 @@ runs_router = APIRouter(prefix="/matching-runs", tags=["matching"])
 assignments_router = APIRouter(prefix="/assignments", tags=["assignments"])
 joint_router = APIRouter(prefix="/joint-activity-proposals", tags=["matching"])
 
-Officer = Annotated[Principal, Depends(require(*OHCHR_ROLES))]
 ProviderAccount = Annotated[Principal, Depends(require(Role.provider))]
 OfficerOrProvider = Annotated[Principal, Depends(require(*OHCHR_ROLES, Role.provider))]
 

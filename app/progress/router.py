@@ -1,11 +1,10 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from pydantic import BaseModel
 
-from app.auth.dependencies import Anyone, require
-from app.auth.models import Role
+from app.auth.dependencies import Anyone, FocalPoint, StateMember
 from app.auth.principal import Principal
 from app.core.concurrency import IfMatch, etag_of, set_etag
 from app.core.deps import DbSession
@@ -29,8 +28,6 @@ from app.progress.schemas import (
 
 router = APIRouter(prefix="/progress-reports", tags=["progress-reports"])
 
-StateEditor = Annotated[Principal, Depends(require(Role.state_contributor, Role.state_focal_point))]
-FocalPoint = Annotated[Principal, Depends(require(Role.state_focal_point))]
 RevisionNumber = Annotated[int, Path(ge=1, le=10_000)]
 OptionalMoveBody = Annotated[MoveBody | None, Body()]
 
@@ -71,7 +68,7 @@ def list_progress_reports(
 
 @router.post("", response_model=ReportRead, status_code=201, operation_id="create_progress_report")
 def create_progress_report(
-    who: StateEditor,
+    who: StateMember,
     db: DbSession,
     body: ReportCreate,
     request: Request,
@@ -99,7 +96,7 @@ def create_progress_report(
     operation_id="create_progress_report_batch",
 )
 def create_progress_report_batch(
-    who: StateEditor, db: DbSession, body: ReportBatch, request: Request, key: IdempotencyKey = None
+    who: StateMember, db: DbSession, body: ReportBatch, request: Request, key: IdempotencyKey = None
 ) -> Response:
     """Up to 500 drafts at once, all or nothing; a refusal names each failing item's index."""
 
@@ -126,7 +123,7 @@ def get_progress_report(
 
 @router.patch("/{report_id}", response_model=ReportRead, operation_id="update_progress_report")
 def update_progress_report(
-    who: StateEditor,
+    who: StateMember,
     db: DbSession,
     report_id: uuid.UUID,
     body: ReportUpdate,
@@ -140,7 +137,7 @@ def update_progress_report(
 
 @router.delete("/{report_id}", status_code=204, operation_id="delete_progress_report")
 def delete_progress_report(
-    who: StateEditor, db: DbSession, report_id: uuid.UUID, if_match: IfMatch = None
+    who: StateMember, db: DbSession, report_id: uuid.UUID, if_match: IfMatch = None
 ) -> Response:
     """Delete a draft (`If-Match` required). A submitted report is never deleted: 409."""
     service.delete_report(db, who, service.get_report(db, who, report_id), if_match)
@@ -212,7 +209,7 @@ def list_progress_revisions(who: Anyone, db: DbSession, report_id: uuid.UUID) ->
     operation_id="create_progress_revision",
 )
 def create_progress_revision(
-    who: StateEditor,
+    who: StateMember,
     db: DbSession,
     report_id: uuid.UUID,
     body: RevisionCreate,
@@ -256,7 +253,7 @@ def get_progress_revision(
     operation_id="update_progress_revision",
 )
 def update_progress_revision(
-    who: StateEditor,
+    who: StateMember,
     db: DbSession,
     report_id: uuid.UUID,
     number: RevisionNumber,

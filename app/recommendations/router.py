@@ -6,13 +6,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, BinaryIO
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel
 from sqlmodel import col, select
 
-from app.auth.dependencies import Admin, Anyone, require
-from app.auth.models import Role
-from app.auth.principal import Principal
+from app.auth.dependencies import Admin, Anyone, FocalPoint, StateMember
 from app.core.concurrency import IfMatch, set_etag
 from app.core.deps import DbSession
 from app.core.errors import NotFound
@@ -39,8 +37,6 @@ catalogue_router = APIRouter(prefix="/recommendations", tags=["recommendations"]
 imports_router = APIRouter(prefix="/recommendation-imports", tags=["recommendation-imports"])
 clusters_router = APIRouter(prefix="/recommendation-clusters", tags=["recommendation-clusters"])
 
-StateReader = Annotated[Principal, Depends(require(Role.state_contributor, Role.state_focal_point))]
-FocalPoint = Annotated[Principal, Depends(require(Role.state_focal_point))]
 ShortText = Annotated[str | None, Query(max_length=300)]
 
 
@@ -182,7 +178,7 @@ def get_recommendation_import(_who: Admin, db: DbSession, import_id: uuid.UUID) 
 
 @clusters_router.get("", response_model=ClusterPage, operation_id="list_recommendation_clusters")
 def list_recommendation_clusters(
-    who: StateReader, db: DbSession, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    who: StateMember, db: DbSession, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> ClusterPage:
     """The caller's State's clusters."""
     items, next_cursor = clusters.list_clusters(db, who, limit=limit, cursor=cursor)
@@ -218,7 +214,7 @@ def create_recommendation_cluster(
     "/{cluster_id}", response_model=ClusterRead, operation_id="get_recommendation_cluster"
 )
 def get_recommendation_cluster(
-    who: StateReader, db: DbSession, cluster_id: uuid.UUID, response: Response
+    who: StateMember, db: DbSession, cluster_id: uuid.UUID, response: Response
 ) -> ClusterRead:
     cluster = clusters.get_cluster(db, who, cluster_id)
     set_etag(response, cluster.version)

@@ -1,11 +1,10 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel
 
-from app.auth.dependencies import Anyone, require
-from app.auth.models import Role
+from app.auth.dependencies import Anyone, FocalPoint, StateMember
 from app.auth.principal import Principal
 from app.core.concurrency import IfMatch, set_etag
 from app.core.deps import DbSession
@@ -26,8 +25,6 @@ from app.taxonomies.vocabularies import BarrierType
 
 router = APIRouter(prefix="/shortfalls", tags=["shortfalls"])
 
-StateEditor = Annotated[Principal, Depends(require(Role.state_contributor, Role.state_focal_point))]
-FocalPoint = Annotated[Principal, Depends(require(Role.state_focal_point))]
 OptionalMoveBody = Annotated[MoveBody | None, Body()]
 
 
@@ -70,7 +67,7 @@ def list_shortfalls(
 
 @router.post("", response_model=ShortfallRead, status_code=201, operation_id="create_shortfall")
 def create_shortfall(
-    who: StateEditor,
+    who: StateMember,
     db: DbSession,
     body: ShortfallCreate,
     request: Request,
@@ -100,7 +97,7 @@ def get_shortfall(
 
 @router.patch("/{shortfall_id}", response_model=ShortfallRead, operation_id="update_shortfall")
 def update_shortfall(
-    who: StateEditor,
+    who: StateMember,
     db: DbSession,
     shortfall_id: uuid.UUID,
     body: ShortfallUpdate,
@@ -114,7 +111,7 @@ def update_shortfall(
 
 @router.delete("/{shortfall_id}", status_code=204, operation_id="delete_shortfall")
 def delete_shortfall(
-    who: StateEditor, db: DbSession, shortfall_id: uuid.UUID, if_match: IfMatch = None
+    who: StateMember, db: DbSession, shortfall_id: uuid.UUID, if_match: IfMatch = None
 ) -> Response:
     """Delete a draft; `If-Match` required. A submitted shortfall is never deleted: 409."""
     service.delete_shortfall(db, who, service.get_shortfall(db, who, shortfall_id), if_match)
