@@ -17,6 +17,8 @@ from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.metrics import router as metrics_router
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.core.ratelimit import OPENAPI_RESPONSES as RATE_LIMITED
+from app.core.ratelimit import RateLimitMiddleware
 from app.core.security import prepare_decoy_hash
 from app.core.settings import Settings, get_settings
 from app.expertise.router import router as providers_router
@@ -97,12 +99,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(health_router)
     app.include_router(metrics_router)
     for router in API_ROUTERS:
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, responses=RATE_LIMITED)
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
     )
+    app.add_middleware(RateLimitMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -115,7 +118,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 "Idempotency-Key",
                 "X-Request-ID",
             ],
-            expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "Retry-After",
+                "X-Request-ID",
+                "RateLimit",
+                "RateLimit-Policy",
+            ],
         )
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -26,7 +26,13 @@ TEST_SECRET = "test-secret-" + "x" * 40
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {"database_url": database_url, "jwt_secret": TEST_SECRET}
+    """Rate limiting is off unless a test turns it on: the suite's many anonymous requests all
+    come from one test-client address through one shared app."""
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "jwt_secret": TEST_SECRET,
+        "rate_limit_per_minute": 0,
+    }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
