@@ -12,7 +12,9 @@ from app.taxonomies.vocabularies import AssistanceType
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$", to_lower=True)]
+LanguageCode = Annotated[
+    str, StringConstraints(pattern=r"^[a-z]{2}$", to_lower=True, min_length=2, max_length=2)
+]
 Usd = Annotated[float, Field(ge=0, le=1_000_000_000)]
 Ids = Annotated[list[uuid.UUID], Field(max_length=500)]
 

@@ -12,8 +12,12 @@ from app.taxonomies.vocabularies import AssistanceType
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$", to_lower=True)]
-StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$", to_upper=True)]
+LanguageCode = Annotated[
+    str, StringConstraints(pattern=r"^[a-z]{2}$", to_lower=True, min_length=2, max_length=2)
+]
+StateCode = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z]{3}$", to_upper=True, min_length=3, max_length=3)
+]
 Region = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 
 

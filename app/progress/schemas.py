@@ -2,7 +2,14 @@ import datetime as dt
 import uuid
 from typing import Annotated, Self
 
-from pydantic import AnyHttpUrl, BaseModel, Field, StringConstraints, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    Field,
+    StringConstraints,
+    UrlConstraints,
+    model_validator,
+)
 
 from app.core.pagination import Page
 from app.core.publication import Stage, Visibility
@@ -16,7 +23,11 @@ MAX_RECOMMENDATIONS = 1000
 
 class Evidence(Strict):
     title: Line
-    url: Annotated[AnyHttpUrl, Field(description="A link the State publishes; never fetched by us")]
+    url: Annotated[
+        AnyHttpUrl,
+        UrlConstraints(max_length=2083),
+        Field(description="A link the State publishes; never fetched by us"),
+    ]
 
 
 class Indicator(Strict):

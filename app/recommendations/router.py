@@ -52,7 +52,9 @@ def list_recommendations(
     position: Position | None = None,
     theme: ShortText = None,
     affected_person: ShortText = None,
-    sdg: Annotated[str | None, Query(pattern=r"^\d{1,2}(\.(\d{1,2}|[a-cA-C]))?$")] = None,
+    sdg: Annotated[
+        str | None, Query(max_length=5, pattern=r"^\d{1,2}(\.(\d{1,2}|[a-cA-C]))?$")
+    ] = None,
     recommending_state: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
     q: Annotated[
         str | None, Query(max_length=500, description="Words that must all appear")
