@@ -6,7 +6,9 @@
 Builds an instance in memory from the pure dataclasses of `app.matching.scoring` (no database):
 accepted requests over the 195 reference States and providers of the 11 kinds, with the spreads
 described at `build_instance`. Then, in a spawned child, one full run as `run_matching` computes
-it: `scoring.rank` for every request, weights `priority x score`, `optimizer.solve`. Printed:
+it: the `Roster` built from the offers, then `proposal.propose` (candidates for every
+request, weights `priority x score`, `optimizer.solve_pairs`); then those two parts again,
+timed apart. Printed:
 the wall and CPU time of the full run and of each step, the peak memory of the full run, the
 feasible pairs and graph edges, and the optimality gap against an independent exact reference:
 the same instance as a linear programme over the feasible pairs (each request at most one
@@ -45,7 +47,6 @@ from scipy.optimize import linprog
 from scipy.sparse import csr_array
 
 if TYPE_CHECKING:
-    from app.matching.optimizer import Solution
     from app.matching.scoring import ProviderOffer, RequestNeeds
 
 TARGET_SECONDS = 10.0
@@ -305,88 +306,90 @@ def _clocks() -> np.ndarray:
     return np.array([time.perf_counter(), time.process_time()])
 
 
-def full_run(
-    instance: Instance,
-) -> tuple[dict[str, dict[str, float]], Solution, dict[str, np.ndarray]]:
-    """`rank` per request, weights `priority x score`, `solve`; the (wall, CPU) seconds of each.
+def full_run(instance: Instance) -> tuple[Any, dict[str, np.ndarray]]:
+    """One full run exactly as `run_matching` does it once the rows are read: the roster built
+    from the offers, then `propose` (candidates for every request, weights, the optimum).
+    Returns the proposal and the (wall, CPU) seconds of each part."""
+    from app.matching.proposal import propose
+    from app.matching.scoring import Roster
 
-    As in `run_matching`, a request's candidates are dropped once its weights are taken (the
-    service also ranks every request a second time for `scores`; that is not repeated here)."""
-    from app.matching import optimizer, scoring
-
-    offers = instance.offers
+    needs = {n.id: n for n in instance.needs}
     began = _clocks()
-    ranking = np.zeros(2)
-    weights: dict[str, dict[str, float]] = {}
-    for need in instance.needs:
-        ranked_from = _clocks()
-        candidates = scoring.rank(need, offers)
-        ranking += _clocks() - ranked_from
-        weights[need.id] = {
-            c.provider_id: instance.priorities[need.id] * c.score for c in candidates
-        }
-    weighted_at = _clocks()
-    solution = optimizer.solve(weights, {o.id: o.remaining for o in offers})
-    solved_at = _clocks()
-    steps = {
-        "rank for every request": ranking,
-        "building weights": weighted_at - began - ranking,
-        "solve": solved_at - weighted_at,
-        "full run": solved_at - began,
-    }
-    return weights, solution, steps
+    roster = Roster(instance.offers)
+    built = _clocks()
+    proposed = propose(needs, instance.priorities, roster)
+    done = _clocks()
+    return proposed, {"roster": built - began, "propose": done - built, "full run": done - began}
+
+
+def steps_apart(instance: Instance) -> tuple[Any, Any, dict[str, np.ndarray]]:
+    """The two parts of `propose` timed apart, on a roster of its own: candidates and weights
+    for every request, then the optimisation step alone (`optimizer.solve_pairs`)."""
+    from app.matching.optimizer import Pairs, solve_pairs
+    from app.matching.scoring import Roster
+
+    roster = Roster(instance.offers)
+    began = _clocks()
+    found = [roster.scores(need) for need in instance.needs]
+    counts = [len(indices) for indices, _ in found]
+    priority = np.repeat([instance.priorities[n.id] for n in instance.needs], counts)
+    pairs = Pairs(
+        requests=np.repeat(np.arange(len(instance.needs)), counts),
+        providers=np.concatenate([indices for indices, _ in found]),
+        weights=priority * np.concatenate([scores for _, scores in found]),
+    )
+    weighted = _clocks()
+    chosen = solve_pairs(pairs, len(instance.needs), roster.remaining)
+    solved = _clocks()
+    steps = {"candidates and weights": weighted - began, "solve": solved - weighted}
+    return pairs, chosen, steps
 
 
 def step_full_run(n_requests: int, n_providers: int, seed: int) -> dict[str, Any]:
-    """In a spawned child: build, measure one full run, hand back compact arrays."""
+    """In a spawned child: build, measure one full run, then its parts; hand back arrays."""
     began = time.perf_counter()
     instance = build_instance(n_requests, n_providers, seed)
     built = time.perf_counter() - began
     baseline = _max_rss_kib()
-    weights, solution, steps = full_run(instance)
+    proposed, steps = full_run(instance)
     peak = _max_rss_kib() - baseline
+    load = _load()
+    pairs, chosen, parts = steps_apart(instance)
+    steps.update(parts)
 
-    provider_index = {o.id: i for i, o in enumerate(instance.offers)}
+    ids = sorted(o.id for o in instance.offers)  # the roster's provider order
+    provider_index = {pid: i for i, pid in enumerate(ids)}
     request_index = {n.id: i for i, n in enumerate(instance.needs)}
-    remaining = np.array([o.remaining for o in instance.offers], dtype=np.int64)
-    pairs = sum(len(row) for row in weights.values())
-    rows = np.empty(pairs, dtype=np.int64)
-    cols = np.empty(pairs, dtype=np.int64)
-    values = np.empty(pairs, dtype=float)
-    at = 0
-    for rid, row in weights.items():
-        rows[at : at + len(row)] = request_index[rid]
-        cols[at : at + len(row)] = [provider_index[p] for p in row]
-        values[at : at + len(row)] = list(row.values())
-        at += len(row)
-    slots = int(remaining.sum())
+    remaining = np.array([o.remaining for o in sorted(instance.offers, key=lambda o: o.id)])
+    slots = np.minimum(remaining, np.bincount(pairs.providers, minlength=len(remaining)))
     return {
         "built": built,
         "steps": {name: (float(wall), float(cpu)) for name, (wall, cpu) in steps.items()},
-        "load": _load(),
+        "load": load,
         "peak_kib": peak,
         "baseline_kib": baseline,
-        "rows": rows,
-        "cols": cols,
-        "weights": values,
+        "rows": pairs.requests,
+        "cols": pairs.providers,
+        "weights": pairs.weights,
         "remaining": remaining,
         "capacity": sum(o.capacity for o in instance.offers),
         "requests": len(instance.needs),
         "states": len({n.state_code for n in instance.needs}),
         "kinds": len({o.kind for o in instance.offers}),
-        "slots": slots,
-        "edges": int(remaining[cols].sum()) + len(instance.needs),
-        "shape": (len(instance.needs), slots + len(instance.needs)),
-        "total": solution.total,
+        "slots": int(remaining.sum()),
+        "edges": int(slots[pairs.providers].sum()) + len(instance.needs),
+        "shape": (int(slots.sum()) + len(instance.needs), len(instance.needs)),
+        "total": proposed.total,
+        "solve_total": float(pairs.weights[chosen].sum()),
         "paired": np.array(
             [
-                [request_index[p.request_id], provider_index[p.provider_id]]
-                for p in solution.pairings
+                [request_index[p["request_id"]], provider_index[p["provider_id"]]]
+                for p in proposed.proposals
             ],
             dtype=np.int64,
         ).reshape(-1, 2),
-        "pairing_weights": np.array([p.weight for p in solution.pairings], dtype=float),
-        "unmatched": len(solution.unmatched),
+        "pairing_weights": np.array([p["score"] for p in proposed.proposals], dtype=float),
+        "unmatched": len(proposed.unmatched),
     }
 
 
@@ -486,21 +489,21 @@ def report_run(run: dict[str, Any]) -> None:
     print(f"  provider slots remaining: {run['slots']:,} of capacity {run['capacity']:,}")
     print(f"  feasible pairs (candidates over all requests): {len(run['weights']):,}")
     print(
-        f"  graph edges given to solve: {run['edges']:,} (each pair once per remaining slot, "
-        f"+ one unmatched edge per request), graph {run['shape'][0]:,} x {run['shape'][1]:,}"
+        f"  graph edges given to the matching: {run['edges']:,} (each pair once per slot its "
+        f"provider needs, + one unmatched edge per request), graph {run['shape'][0]:,} x "
+        f"{run['shape'][1]:,}"
     )
     print(
-        f"\n(1) full run: {wall:.2f} s wall, {cpu:.2f} s CPU "
+        f"\n(1) full run (Roster + propose, as run_matching): {wall:.2f} s wall, {cpu:.2f} s CPU "
         f"[target < {TARGET_SECONDS:.0f} s wall: {met}]; {run['load']} at its end"
     )
-    for name in ("rank for every request", "building weights", "solve"):
+    for name in ("roster", "propose"):
+        print(f"      {name + ':':<24} {steps[name][0]:8.2f} s wall {steps[name][1]:8.2f} s CPU")
+    print("    the parts of propose, timed apart in a second pass:")
+    for name in ("candidates and weights", "solve"):
         print(f"      {name + ':':<24} {steps[name][0]:8.2f} s wall {steps[name][1]:8.2f} s CPU")
     print(
-        "      (run_matching also ranks every request a second time for its `scores`, which "
-        "adds about the rank time again)"
-    )
-    print(
-        f"(2) optimisation step alone (optimizer.solve): {steps['solve'][0]:.2f} s wall, "
+        f"(2) optimisation step alone (optimizer.solve_pairs): {steps['solve'][0]:.2f} s wall, "
         f"{steps['solve'][1]:.2f} s CPU"
     )
     print(
@@ -509,8 +512,8 @@ def report_run(run: dict[str, Any]) -> None:
         f"{run['baseline_kib'] / 1024:.0f} MiB with the app imported and the instance built)"
     )
     print(
-        f"(4) total of solve:     {run['total']:.9f} ({len(run['paired']):,} pairings, "
-        f"{run['unmatched']:,} requests unmatched)"
+        f"(4) total of the proposal: {run['total']:.9f} ({len(run['paired']):,} pairings, "
+        f"{run['unmatched']:,} requests unmatched); second pass: {run['solve_total']:.9f}"
     )
 
 

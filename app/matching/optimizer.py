@@ -3,14 +3,15 @@
 Each request gets at most one of its candidates; each provider at most its remaining capacity;
 the sum over proposals of `request priority x candidate score` is maximal. Solved exactly as a
 minimum-cost full bipartite matching (SciPy's LAPJVsp) on a sparse graph: a provider with
-capacity c becomes c interchangeable slots, and every request has a private "unmatched" slot,
-so a full matching always exists and leaving a request out costs exactly its lost weight.
+capacity c becomes c interchangeable slots, and every slot may instead be left empty at the
+cost of weight 0, so a matching of every slot always exists and its cost is `constant - total`.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
@@ -29,25 +30,36 @@ class Solution:
     unmatched: list[str]
 
 
+@dataclass(frozen=True)
+class Pairs:
+    """The feasible pairs as parallel arrays: request index, provider index, weight. Each
+    (request, provider) pair at most once."""
+
+    requests: NDArray[np.intp]
+    providers: NDArray[np.intp]
+    weights: NDArray[np.float64]
+
+
 def solve(weights: Mapping[str, Mapping[str, float]], remaining: Mapping[str, int]) -> Solution:
     """`weights[request][provider]` for feasible pairs only; `remaining[provider]` slots.
 
     Deterministic: requests and providers are ordered by id before solving."""
     requests = sorted(weights)
-    if not requests:
-        return Solution([], 0.0, [])
-    slots = [p for p in sorted(remaining) for _ in range(max(remaining[p], 0))]
-    first_slot: dict[str, int] = {}
-    for index, provider in enumerate(slots):
-        first_slot.setdefault(provider, index)
-    top = max((w for row in weights.values() for w in row.values()), default=0.0)
-    rows, cols, costs = _edges(requests, weights, remaining, first_slot, top, len(slots))
-    graph = csr_array((costs, (rows, cols)), shape=(len(requests), len(slots) + len(requests)))
-    matched_rows, matched_cols = min_weight_full_bipartite_matching(graph)
+    providers = sorted(remaining)
+    column = {p: i for i, p in enumerate(providers)}
+    rows, cols, values = [], [], []
+    for r, request in enumerate(requests):
+        for provider in sorted(weights[request]):
+            if provider in column:
+                rows.append(r)
+                cols.append(column[provider])
+                values.append(weights[request][provider])
+    pairs = Pairs(np.array(rows, dtype=np.intp), np.array(cols, dtype=np.intp), np.array(values))
+    capacity = np.array([remaining[p] for p in providers], dtype=np.int64)
+    chosen = solve_pairs(pairs, len(requests), capacity)
     pairings = [
-        Pairing(requests[r], slots[c], weights[requests[r]][slots[c]])
-        for r, c in zip(matched_rows.tolist(), matched_cols.tolist(), strict=True)
-        if c < len(slots)
+        Pairing(requests[pairs.requests[k]], providers[pairs.providers[k]], values[k])
+        for k in chosen.tolist()
     ]
     paired = {p.request_id for p in pairings}
     return Solution(
@@ -57,26 +69,47 @@ def solve(weights: Mapping[str, Mapping[str, float]], remaining: Mapping[str, in
     )
 
 
-def _edges(
-    requests: Sequence[str],
-    weights: Mapping[str, Mapping[str, float]],
-    remaining: Mapping[str, int],
-    first_slot: Mapping[str, int],
-    top: float,
-    unmatched_base: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Costs are `top - weight + 1`, all positive (a zero would read as no edge); the private
-    unmatched slot costs `top + 1`, i.e. weight 0."""
-    rows: list[int] = []
-    cols: list[int] = []
-    costs: list[float] = []
-    for r, request in enumerate(requests):
-        for provider, weight in weights[request].items():
-            for slot in range(max(remaining.get(provider, 0), 0)):
-                rows.append(r)
-                cols.append(first_slot[provider] + slot)
-                costs.append(top - weight + 1.0)
-        rows.append(r)
-        cols.append(unmatched_base + r)
-        costs.append(top + 1.0)
-    return np.array(rows), np.array(cols), np.array(costs, dtype=float)
+def solve_pairs(pairs: Pairs, n_requests: int, remaining: NDArray[np.int64]) -> NDArray[np.intp]:
+    """The chosen pairs, as indices into `pairs`, ascending by request.
+
+    The graph has a column per provider slot and a row per request, plus a private "left
+    empty" row per slot, so that the full matching is over the slots: far fewer than the
+    requests when demand exceeds supply, and LAPJVsp augments once per column."""
+    slots = _slots_needed(pairs, remaining)
+    total_slots = int(slots.sum())
+    if n_requests == 0 or total_slots == 0:
+        return np.zeros(0, dtype=np.intp)
+    first_slot = np.concatenate(([0], np.cumsum(slots)[:-1]))
+    per_pair = slots[pairs.providers]
+    pair_of_edge = np.repeat(np.arange(len(pairs.weights)), per_pair)
+    within = np.arange(len(pair_of_edge)) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
+    # Costs are `top - weight + 1`, all positive (a zero would read as no edge); leaving a
+    # slot empty costs `top + 1`, i.e. weight 0.
+    top = float(pairs.weights.max())
+    rows = np.concatenate((pairs.requests[pair_of_edge], n_requests + np.arange(total_slots)))
+    cols = np.concatenate(
+        (first_slot[pairs.providers][pair_of_edge] + within, np.arange(total_slots))
+    )
+    costs = np.concatenate((top - pairs.weights[pair_of_edge] + 1.0, np.full(total_slots, top + 1)))
+    graph = csr_array((costs, (rows, cols)), shape=(n_requests + total_slots, total_slots))
+    matched_rows, matched_cols = min_weight_full_bipartite_matching(graph)
+    filled = matched_rows < n_requests
+    owner = np.repeat(np.arange(len(slots)), slots)
+    return _pair_indices(pairs, matched_rows[filled], owner[matched_cols[filled]], len(slots))
+
+
+def _slots_needed(pairs: Pairs, remaining: NDArray[np.int64]) -> NDArray[np.int64]:
+    """A provider needs no more slots than it has candidate requests."""
+    degree = np.bincount(pairs.providers, minlength=len(remaining))
+    return np.minimum(np.maximum(remaining, 0), degree).astype(np.int64)
+
+
+def _pair_indices(
+    pairs: Pairs, requests: NDArray[np.intp], providers: NDArray[np.intp], n_providers: int
+) -> NDArray[np.intp]:
+    """Where each matched (request, provider) sits in `pairs`, ordered by request."""
+    keys = pairs.requests.astype(np.int64) * n_providers + pairs.providers
+    order = np.argsort(keys, kind="stable")
+    wanted = requests.astype(np.int64) * n_providers + providers
+    found = order[np.searchsorted(keys, wanted, sorter=order)]
+    return np.asarray(found[np.argsort(requests, kind="stable")], dtype=np.intp)

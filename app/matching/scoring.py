@@ -16,8 +16,12 @@ of the factors below, each shown in `reasons`:
 """
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 WEIGHTS: dict[str, float] = {
     "assistance_type": 0.30,
@@ -114,8 +118,135 @@ def score(need: RequestNeeds, offer: ProviderOffer) -> Candidate | None:
 def rank(need: RequestNeeds, offers: Sequence[ProviderOffer]) -> list[Candidate]:
     """Every provider that can serve the request, best first; ties broken by id, so the same
     data always gives the same order."""
-    candidates = [c for offer in offers if (c := score(need, offer)) is not None]
-    return sorted(candidates, key=lambda c: (-c.score, c.provider_id))
+    return Roster(offers).rank(need)
+
+
+class _Membership:
+    """Which providers hold which values (languages, themes, ...): a boolean column per value."""
+
+    def __init__(self, held: Sequence[frozenset[str]]) -> None:
+        self._column = {v: i for i, v in enumerate(sorted(set().union(*held)))}
+        self._matrix = np.zeros((len(held), len(self._column)), dtype=bool)
+        for row, values in enumerate(held):
+            self._matrix[row, [self._column[v] for v in values]] = True
+
+    def _columns(self, values: Iterable[str]) -> list[int]:
+        return sorted({self._column[v] for v in values if v in self._column})
+
+    def holds(self, value: str) -> NDArray[np.bool_]:
+        column = self._column.get(value)
+        if column is None:
+            return np.zeros(len(self._matrix), dtype=bool)
+        return self._matrix[:, column]
+
+    def holds_any(self, values: Iterable[str]) -> NDArray[np.bool_]:
+        return np.asarray(self._matrix[:, self._columns(values)].any(axis=1), dtype=np.bool_)
+
+    def count(self, values: Iterable[str]) -> NDArray[np.int64]:
+        return np.asarray(self._matrix[:, self._columns(values)].sum(axis=1), dtype=np.int64)
+
+
+class Roster:
+    """The providers as columns, so that one request is checked and scored against all of them
+    in a few array operations. Gives exactly what `score` gives for each pair, to the bit: the
+    factors are the same numbers, summed in the same order."""
+
+    def __init__(self, offers: Sequence[ProviderOffer]) -> None:
+        self.offers = sorted(offers, key=lambda o: o.id)
+        self.ids = [o.id for o in self.offers]
+        self._languages = _Membership([o.languages for o in self.offers])
+        self._types = _Membership([o.assistance_types for o in self.offers])
+        self._themes = _Membership([o.themes for o in self.offers])
+        self._states = _Membership([o.states_covered for o in self.offers])
+        self._regions = _Membership([o.regions_covered for o in self.offers])
+        self._modalities = _Membership([o.modalities for o in self.offers])
+        self._peer_home = np.array(
+            [o.home_state_code or "" if o.kind == "peer_state" else "" for o in self.offers]
+        )
+        remaining = np.array([o.remaining for o in self.offers], dtype=np.int64)
+        capacity = np.array([o.capacity for o in self.offers], dtype=np.int64)
+        self.remaining = remaining
+        self._capacity_share = np.divide(
+            remaining, capacity, out=np.zeros(len(remaining)), where=capacity > 0
+        )
+        self._starts, self._ends = _merged_windows(self.offers)
+
+    def feasible(self, need: RequestNeeds) -> tuple[NDArray[np.intp], dict[str, NDArray[Any]]]:
+        """The providers (as indices into `offers`) that can serve, and each factor's value."""
+        able = (
+            self._languages.holds_any(need.languages)
+            & (self.remaining > 0)
+            & self._modalities.holds(need.modality)
+            & (self._peer_home != need.state_code)
+        )
+        first, last = need.window_start.toordinal(), need.window_end.toordinal()
+        overlap = np.minimum(self._ends, last) - np.maximum(self._starts, first) + 1
+        days = np.clip(overlap, 0, None).sum(axis=1)
+        indices = np.flatnonzero(able & (days > 0))
+        themed = self._themes.count(need.themes)[indices] / len(need.themes) if need.themes else 1.0
+        in_state = self._states.holds(need.state_code)[indices]
+        in_region = self._regions.holds_any((need.region, need.sub_region))[indices]
+        factors: dict[str, Any] = {
+            "assistance_type": self._types.holds(need.assistance_type)[indices].astype(float),
+            "thematic": themed,
+            "geography": np.where(
+                in_state,
+                GEOGRAPHY["state"],
+                np.where(in_region, GEOGRAPHY["region"], GEOGRAPHY["remote"]),
+            ),
+            "availability": days[indices] / (last - first + 1),
+            "modality": 1.0,
+            "capacity": self._capacity_share[indices],
+        }
+        return indices, {name: np.broadcast_to(v, indices.shape) for name, v in factors.items()}
+
+    def scores(self, need: RequestNeeds) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+        """The providers that can serve (indices, ascending) and their scores."""
+        indices, factors = self.feasible(need)
+        return indices, _weighted_sum(factors, len(indices))
+
+    def rank(self, need: RequestNeeds) -> list[Candidate]:
+        indices, factors = self.feasible(need)
+        scores = _weighted_sum(factors, len(indices))
+        order = np.lexsort((indices, -scores))  # ids ascend with indices: ties go by id
+        return [
+            Candidate(
+                provider_id=self.ids[indices[k]],
+                score=float(scores[k]),
+                reasons={name: WEIGHTS[name] * float(v[k]) for name, v in factors.items()},
+            )
+            for k in order.tolist()
+        ]
+
+
+def _weighted_sum(factors: dict[str, NDArray[Any]], size: int) -> NDArray[np.float64]:
+    """Added up in the order of WEIGHTS, as `score` adds its reasons, so the sums are equal."""
+    total = np.zeros(size)
+    for name, weight in WEIGHTS.items():
+        total += weight * factors[name]
+    return total
+
+
+def _merged_windows(offers: Sequence[ProviderOffer]) -> tuple[NDArray[np.int64], ...]:
+    """Each provider's availability as disjoint day ranges (ordinals), padded with empty ones."""
+    merged = [_merge([(s.toordinal(), e.toordinal()) for s, e in o.availability]) for o in offers]
+    width = max((len(m) for m in merged), default=0) or 1
+    starts = np.ones((len(offers), width), dtype=np.int64)
+    ends = np.zeros((len(offers), width), dtype=np.int64)
+    for row, ranges in enumerate(merged):
+        for k, (first, last) in enumerate(ranges):
+            starts[row, k], ends[row, k] = first, last
+    return starts, ends
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(r for r in ranges if r[0] <= r[1]):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
 
 
 def _geography(need: RequestNeeds, offer: ProviderOffer) -> str:

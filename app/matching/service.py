@@ -23,8 +23,9 @@ from app.core.settings import Settings
 from app.events.outbox import emit
 from app.expertise.models import Provider
 from app.expertise.service import occupied
-from app.matching import optimizer, scoring
+from app.matching import scoring
 from app.matching.models import OCCUPYING, Assignment, AssignmentStatus, MatchingRun
+from app.matching.proposal import propose
 from app.matching.schemas import (
     AssignmentRead,
     CandidateRead,
@@ -110,31 +111,13 @@ def run_matching(
     now = utcnow()
     views = assistance.view(db, who, requests, now=now, settings=settings)
     priorities = {str(v.id): v.priority.score for v in views if isinstance(v, OfficerRequestView)}
-    offers = _offers(db)
     needs = _needs(db, requests)
-    scores = {
-        rid: {c.provider_id: c.score for c in scoring.rank(need, offers)}
-        for rid, need in needs.items()
-    }
-    weights = {
-        rid: {provider: priorities[rid] * value for provider, value in candidates.items()}
-        for rid, candidates in scores.items()
-    }
-    solution = optimizer.solve(weights, {o.id: o.remaining for o in offers})
+    proposal = propose(needs, priorities, scoring.Roster(_offers(db)))
     run = MatchingRun(
         created_by_id=who.id,
-        total_score=solution.total,
-        proposals=[
-            {
-                "request_id": p.request_id,
-                "provider_id": p.provider_id,
-                "score": p.weight,
-                "candidate_score": scores[p.request_id][p.provider_id],
-                "priority": priorities[p.request_id],
-            }
-            for p in sorted(solution.pairings, key=lambda p: p.request_id)
-        ],
-        unmatched=solution.unmatched,
+        total_score=proposal.total,
+        proposals=proposal.proposals,
+        unmatched=proposal.unmatched,
         request_ids=sorted(needs),
     )
     db.add(run)

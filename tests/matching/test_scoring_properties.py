@@ -75,6 +75,17 @@ def test_rank_orders_unit_scores_that_sum_their_reasons_by_score_then_id(
             assert 0.0 <= part <= WEIGHTS[factor] + 1e-12, factor
 
 
+@EXAMPLES
+@given(need=needs, roster=rosters())
+def test_ranking_a_roster_scores_every_pair_exactly_as_score_does(
+    need: RequestNeeds, roster: list[ProviderOffer]
+) -> None:
+    """`rank` works on whole columns; `score` on one pair. Same candidates, same bits."""
+    ranked = {c.provider_id: c for c in rank(need, roster)}
+    one_by_one = {o.id: c for o in roster if (c := score(need, o)) is not None}
+    assert ranked == one_by_one
+
+
 def test_a_perfect_fit_scores_one() -> None:
     need = RequestNeeds(
         id="r",

@@ -1,0 +1,51 @@
+"""A matching run's proposal from requests, their priorities and the roster: no database.
+
+`run_matching` and bench/matching.py both call `propose`, so the benchmark measures what the
+service does."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app.matching import optimizer, scoring
+
+
+@dataclass(frozen=True)
+class Proposed:
+    proposals: list[dict[str, Any]]
+    total: float
+    unmatched: list[str]
+
+
+def propose(
+    needs: dict[str, scoring.RequestNeeds], priorities: dict[str, float], roster: scoring.Roster
+) -> Proposed:
+    """Candidates for every request, weighted by its priority, then the optimal assignment."""
+    request_ids = sorted(needs)
+    found = [roster.scores(needs[rid]) for rid in request_ids]
+    counts = [len(indices) for indices, _ in found]
+    scores = np.concatenate([s for _, s in found]) if found else np.zeros(0)
+    priority = np.repeat([priorities[rid] for rid in request_ids], counts)
+    pairs = optimizer.Pairs(
+        requests=np.repeat(np.arange(len(request_ids)), counts),
+        providers=np.concatenate([i for i, _ in found]) if found else np.zeros(0, np.intp),
+        weights=priority * scores,
+    )
+    chosen = optimizer.solve_pairs(pairs, len(request_ids), roster.remaining).tolist()
+    proposals = [
+        {
+            "request_id": request_ids[pairs.requests[k]],
+            "provider_id": roster.ids[pairs.providers[k]],
+            "score": float(pairs.weights[k]),
+            "candidate_score": float(scores[k]),
+            "priority": priorities[request_ids[pairs.requests[k]]],
+        }
+        for k in chosen
+    ]
+    paired = {p["request_id"] for p in proposals}
+    return Proposed(
+        proposals=proposals,
+        total=sum(p["score"] for p in proposals),
+        unmatched=[rid for rid in request_ids if rid not in paired],
+    )
