@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 from app.core.db import normalise_url
 
@@ -20,7 +21,10 @@ def is_postgres() -> bool:
 
 def _admin_engine():  # type: ignore[no-untyped-def]
     assert POSTGRES_URL is not None
-    return create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    # A connection per statement: the drop at the end still works if the server restarted.
+    return create_engine(
+        normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
 
 
 @contextmanager

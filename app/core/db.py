@@ -17,6 +17,9 @@ from sqlmodel import Session
 write_intent: ContextVar[bool] = ContextVar("write_intent", default=True)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Bounds on waiting, so that an unreachable or saturated PostgreSQL is a prompt 503, not a hang.
+POSTGRES_CONNECT_TIMEOUT_S = 5
+POSTGRES_POOL_TIMEOUT_S = 10
 
 
 def normalise_url(raw: str) -> URL:
@@ -38,8 +41,8 @@ def make_engine(raw_url: str, **options: Any) -> Engine:
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
-        pool_timeout=10,
-        connect_args={"connect_timeout": 5},
+        pool_timeout=POSTGRES_POOL_TIMEOUT_S,
+        connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
         **options,
     )
 
@@ -47,9 +50,10 @@ def make_engine(raw_url: str, **options: Any) -> Engine:
 def _sqlite_engine(url: URL, **options: Any) -> Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    busy_timeout_ms = _sqlite_busy_timeout_ms(url)
     engine = create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         **options,
     )
 
@@ -60,7 +64,7 @@ def _sqlite_engine(url: URL, **options: Any) -> Engine:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -68,6 +72,16 @@ def _sqlite_engine(url: URL, **options: Any) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
     return engine
+
+
+def _sqlite_busy_timeout_ms(url: URL) -> int:
+    """How long a writer waits for the lock: the URL's `?timeout=SECONDS` (the sqlite3 driver's
+    own parameter), else 10 s. Past it the request is answered 503."""
+    raw = url.query.get("timeout")
+    if raw is None:
+        return SQLITE_BUSY_TIMEOUT_MS
+    seconds = float(raw if isinstance(raw, str) else raw[-1])
+    return max(0, round(seconds * 1000))
 
 
 class Database:

@@ -1,12 +1,15 @@
 """The one place where errors become responses: RFC 9457 problem documents."""
 
 import logging
+import sqlite3
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -23,6 +26,15 @@ from app.core.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+DATABASE_RETRY_AFTER_S = 5
+# Driver errors that mean "the database cannot serve now" (down, restarting, locked, out of
+# connections), should one reach us without SQLAlchemy's wrapping.
+_DRIVER_UNAVAILABLE: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sqlite3.OperationalError,
+)
 
 
 class ProblemResponse(JSONResponse):
@@ -81,13 +93,22 @@ async def _on_stale_write(request: Request, exc: Exception) -> ProblemResponse:
     return problem_response(problem, request.url.path)
 
 
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot serve now, rather than that the request is wrong."""
+    if isinstance(exc, DBAPIError):
+        return isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated
+    return isinstance(exc, (PoolTimeoutError, *_DRIVER_UNAVAILABLE))
+
+
 async def _on_database_error(request: Request, exc: Exception) -> ProblemResponse:
-    assert isinstance(exc, DBAPIError)
-    if isinstance(exc, OperationalError) or exc.connection_invalidated:
-        log.warning("database unavailable: %s", exc.__class__.__name__)
-        problem: Problem = ServiceUnavailable("the database is unavailable; retry shortly")
-        return problem_response(problem, request.url.path)
-    raise exc
+    if not database_unavailable(exc):
+        raise exc
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    log.warning("database unavailable: %s: %s", type(cause).__name__, str(cause).strip()[:200])
+    problem = ServiceUnavailable(
+        "the database is unavailable; retry shortly", retry_after=DATABASE_RETRY_AFTER_S
+    )
+    return problem_response(problem, request.url.path)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -95,4 +116,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
     app.add_exception_handler(StaleDataError, _on_stale_write)
-    app.add_exception_handler(DBAPIError, _on_database_error)
+    for error in (DBAPIError, PoolTimeoutError, *_DRIVER_UNAVAILABLE):
+        app.add_exception_handler(error, _on_database_error)
