@@ -377,8 +377,8 @@ def step_full_run(n_requests: int, n_providers: int, seed: int) -> dict[str, Any
         "states": len({n.state_code for n in instance.needs}),
         "kinds": len({o.kind for o in instance.offers}),
         "slots": int(remaining.sum()),
-        "edges": int(slots[pairs.providers].sum()) + len(instance.needs),
-        "shape": (int(slots.sum()) + len(instance.needs), len(instance.needs)),
+        "edges": int(slots[pairs.providers].sum() + slots.sum()),
+        "shape": (len(instance.needs) + int(slots.sum()), int(slots.sum())),
         "total": proposed.total,
         "solve_total": float(pairs.weights[chosen].sum()),
         "paired": np.array(
@@ -490,8 +490,8 @@ def report_run(run: dict[str, Any]) -> None:
     print(f"  feasible pairs (candidates over all requests): {len(run['weights']):,}")
     print(
         f"  graph edges given to the matching: {run['edges']:,} (each pair once per slot its "
-        f"provider needs, + one unmatched edge per request), graph {run['shape'][0]:,} x "
-        f"{run['shape'][1]:,}"
+        f"provider needs, + one 'left empty' edge per slot), graph {run['shape'][0]:,} x "
+        f"{run['shape'][1]:,} (requests and empty-slot rows x slots)"
     )
     print(
         f"\n(1) full run (Roster + propose, as run_matching): {wall:.2f} s wall, {cpu:.2f} s CPU "

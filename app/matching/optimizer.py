@@ -76,26 +76,18 @@ def solve_pairs(pairs: Pairs, n_requests: int, remaining: NDArray[np.int64]) -> 
     empty" row per slot, so that the full matching is over the slots: far fewer than the
     requests when demand exceeds supply, and LAPJVsp augments once per column."""
     slots = _slots_needed(pairs, remaining)
-    total_slots = int(slots.sum())
-    if n_requests == 0 or total_slots == 0:
+    if n_requests == 0 or slots.sum() == 0:
         return np.zeros(0, dtype=np.intp)
-    first_slot = np.concatenate(([0], np.cumsum(slots)[:-1]))
-    per_pair = slots[pairs.providers]
-    pair_of_edge = np.repeat(np.arange(len(pairs.weights)), per_pair)
-    within = np.arange(len(pair_of_edge)) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
-    # Costs are `top - weight + 1`, all positive (a zero would read as no edge); leaving a
-    # slot empty costs `top + 1`, i.e. weight 0.
-    top = float(pairs.weights.max())
-    rows = np.concatenate((pairs.requests[pair_of_edge], n_requests + np.arange(total_slots)))
-    cols = np.concatenate(
-        (first_slot[pairs.providers][pair_of_edge] + within, np.arange(total_slots))
-    )
-    costs = np.concatenate((top - pairs.weights[pair_of_edge] + 1.0, np.full(total_slots, top + 1)))
-    graph = csr_array((costs, (rows, cols)), shape=(n_requests + total_slots, total_slots))
+    order = np.lexsort((pairs.providers, pairs.requests))
+    by_request = Pairs(pairs.requests[order], pairs.providers[order], pairs.weights[order])
+    graph = _graph(by_request, n_requests, slots)
     matched_rows, matched_cols = min_weight_full_bipartite_matching(graph)
     filled = matched_rows < n_requests
-    owner = np.repeat(np.arange(len(slots)), slots)
-    return _pair_indices(pairs, matched_rows[filled], owner[matched_cols[filled]], len(slots))
+    requests = matched_rows[filled].astype(np.int64)
+    providers = np.repeat(np.arange(len(slots)), slots)[matched_cols[filled]]
+    keys = by_request.requests.astype(np.int64) * len(slots) + by_request.providers
+    chosen = order[np.searchsorted(keys, requests * len(slots) + providers)]
+    return np.asarray(chosen[np.argsort(requests, kind="stable")], dtype=np.intp)
 
 
 def _slots_needed(pairs: Pairs, remaining: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -104,12 +96,23 @@ def _slots_needed(pairs: Pairs, remaining: NDArray[np.int64]) -> NDArray[np.int6
     return np.minimum(np.maximum(remaining, 0), degree).astype(np.int64)
 
 
-def _pair_indices(
-    pairs: Pairs, requests: NDArray[np.intp], providers: NDArray[np.intp], n_providers: int
-) -> NDArray[np.intp]:
-    """Where each matched (request, provider) sits in `pairs`, ordered by request."""
-    keys = pairs.requests.astype(np.int64) * n_providers + pairs.providers
-    order = np.argsort(keys, kind="stable")
-    wanted = requests.astype(np.int64) * n_providers + providers
-    found = order[np.searchsorted(keys, wanted, sorter=order)]
-    return np.asarray(found[np.argsort(requests, kind="stable")], dtype=np.intp)
+def _graph(pairs: Pairs, n_requests: int, slots: NDArray[np.int64]) -> csr_array:
+    """Requests x slots in CSR, built row by row from pairs sorted by (request, provider): each
+    pair is an edge to every slot of its provider, and each slot has its "left empty" row.
+
+    Costs are `top - weight + 1`, all positive (a zero would read as no edge); leaving a slot
+    empty costs `top + 1`, i.e. weight 0."""
+    total_slots = int(slots.sum())
+    first_slot = np.cumsum(slots) - slots
+    per_pair = slots[pairs.providers]
+    edge_pair = np.repeat(np.arange(len(pairs.weights)), per_pair)
+    within = np.arange(len(edge_pair)) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
+    per_request = np.bincount(pairs.requests, weights=per_pair, minlength=n_requests)
+    row_ends = np.cumsum(per_request.astype(np.int64))
+    indptr = np.concatenate(([0], row_ends, len(edge_pair) + 1 + np.arange(total_slots)))
+    indices = np.concatenate(
+        (first_slot[pairs.providers][edge_pair] + within, np.arange(total_slots))
+    )
+    top = float(pairs.weights.max())
+    costs = np.concatenate((top - pairs.weights[edge_pair] + 1.0, np.full(total_slots, top + 1)))
+    return csr_array((costs, indices, indptr), shape=(n_requests + total_slots, total_slots))
