@@ -29,8 +29,10 @@ Every answer but the one expected (200, 201, 204) is an error, and examples are 
 the floor: a second uvicorn with the same flags and workers serving `bench/load_floor.py`, a
 bare ASGI app answering a static JSON body of the platform's mean response size, driven by the
 same clients (GETs) for as long. Printed: requests per second, p50/p95/p99 per operation, the
-errors, the ratio to the floor, how the CPUs were shared, the client processes' CPU (is the
-load generator the bottleneck?), the servers' peak memory and the load average.
+errors, the ratio to the floor, how the CPUs were shared (load generator, server, this
+database's PostgreSQL backends, other work), the database connections opened, the client
+processes' CPU (is the load generator the bottleneck?), the servers' peak memory and the load
+average.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ WARM_UP_SECONDS = 5.0
 READY_TIMEOUT_SECONDS = 60.0
 DROP_RETRY_SECONDS = 120.0
 MEMORY_SAMPLE_SECONDS = 0.25
+POSTGRES_SAMPLE_SECONDS = 0.1
 MATCHING_EVERY = 3  # an officer's turns per matching run
 MATCHING_REQUESTS = 10
 SEARCH_PAGE = 20
@@ -904,15 +907,61 @@ def _client_process(
     results.put(tally)
 
 
-def _postgres_cpu(url: str) -> dict[int, float]:
-    """CPU seconds of each PostgreSQL backend connected to this database (same machine)."""
-    name = urlsplit(url).path.lstrip("/")
-    with _admin(url) as connection:
-        pids = connection.execute(
+class PostgresWatch:
+    """CPU time of this database's PostgreSQL backends (same machine) over a window, sampled:
+    a backend first seen after the first sample counts from zero, and one that is born and gone
+    between two samples is missed, so the connections opened meanwhile are counted too."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.name = urlsplit(url).path.lstrip("/")
+        self.baseline: dict[int, float] = {}
+        self.latest: dict[int, float] = {}
+        self.sessions = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> PostgresWatch:
+        self._connection = _admin(self.url)
+        self._sessions_before = self._sessions()
+        self._take(first=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        with self._lock:
+            self._take(first=False)
+            self.sessions = self._sessions() - self._sessions_before
+        self._connection.close()
+
+    def _sessions(self) -> int:
+        self._connection.execute("SELECT pg_stat_clear_snapshot()")
+        row = self._connection.execute(
+            "SELECT sessions FROM pg_stat_database WHERE datname = %s", (self.name,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def _take(self, *, first: bool) -> None:
+        pids = self._connection.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
+            (self.name,),
         ).fetchall()
-    return {pid: reporting._cpu_seconds(pid) for (pid,) in pids}
+        for (pid,) in pids:
+            used = reporting._cpu_seconds(pid)
+            self.baseline.setdefault(pid, used if first else 0.0)
+            self.latest[pid] = max(self.latest.get(pid, 0.0), used)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(POSTGRES_SAMPLE_SECONDS):
+            with self._lock:
+                self._take(first=False)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(used - self.baseline[pid] for pid, used in self.latest.items())
 
 
 @dataclass
@@ -937,6 +986,8 @@ class Drive:
     cpu: CpuShares
     load_average: tuple[float, float, float]
     processes: int
+    connections_opened: int
+    sampling_cpu: float  # this process's, counted in the load generator's
 
     @property
     def rps(self) -> float:
@@ -977,9 +1028,10 @@ def drive(
         window[0], window[1] = begin, begin + seconds
         go.set()
         time.sleep(max(begin - time.monotonic(), 0))
-        before, postgres_before = reporting._cpu_now(server.pid), _postgres_cpu(database_url)
-        time.sleep(max(begin + seconds - time.monotonic(), 0))
-        after, postgres_after = reporting._cpu_now(server.pid), _postgres_cpu(database_url)
+        with PostgresWatch(database_url) as postgres_watch:
+            before = reporting._cpu_now(server.pid)
+            time.sleep(max(begin + seconds - time.monotonic(), 0))
+            after = reporting._cpu_now(server.pid)
         load_average = os.getloadavg()
         tally = Tally()
         for _ in workers:
@@ -994,10 +1046,19 @@ def drive(
     # The parent's own CPU (mostly asleep) and its client processes' are the load generator.
     parent, server_cpu, busy = (b - a for a, b in zip(before, after, strict=True))
     load_gen = parent + tally.cpu_seconds
-    postgres = sum(used - postgres_before.get(pid, 0.0) for pid, used in postgres_after.items())
+    postgres = postgres_watch.cpu_seconds
     other = max(busy - load_gen - server_cpu - postgres, 0.0)
     cpu = CpuShares(*(x / seconds for x in (load_gen, server_cpu, postgres, other)))
-    return Drive(label, tally, seconds, cpu, load_average, len(workers))
+    return Drive(
+        label,
+        tally,
+        seconds,
+        cpu,
+        load_average,
+        len(workers),
+        postgres_watch.sessions,
+        parent / seconds,
+    )
 
 
 # --- signing in ---------------------------------------------------------------------------------
@@ -1108,9 +1169,11 @@ def print_drive(run: Drive) -> None:
     mean = tally.response_bytes / max(tally.answered, 1)
     print(
         f"  errors (warm-up included): {run.errors}; mean response body {mean:.0f} bytes; "
-        f"CPUs used: load generator {run.cpu.load_generator:.2f}, server {run.cpu.server:.2f}, "
-        f"PostgreSQL {run.cpu.postgres:.2f}, other work {run.cpu.other:.2f}; load average at "
-        "the end " + " ".join(f"{x:.2f}" for x in run.load_average),
+        f"CPUs used: load generator {run.cpu.load_generator:.2f} (of which this process's "
+        f"sampling {run.sampling_cpu:.2f}), server {run.cpu.server:.2f}, "
+        f"PostgreSQL {run.cpu.postgres:.2f}, other work {run.cpu.other:.2f}; "
+        f"{run.connections_opened} database connections opened; load average at the end "
+        + " ".join(f"{x:.2f}" for x in run.load_average),
         flush=True,
     )
     for key, count in sorted(tally.errors.items()):
