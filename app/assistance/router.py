@@ -18,7 +18,7 @@ from app.assistance.schemas import (
     TransitionList,
     VerbBody,
 )
-from app.auth.dependencies import Anyone, StateMember, require
+from app.auth.dependencies import Anyone, FocalPoint, StateMember, require
 from app.auth.models import Role
 from app.auth.principal import Principal
 from app.core.concurrency import IfMatch, set_etag
@@ -197,6 +197,47 @@ def create_assistance_message(
         create=create,
         request_fingerprint=fingerprint("POST", request.url.path, body),
     )
+
+
+@router.post(
+    "/{request_id}/publish",
+    response_model=AnyRequestView,
+    operation_id="publish_assistance_request",
+    responses={409: {"description": "A draft, withdrawn or declined request, or published"}},
+)
+def publish_assistance_request(
+    who: FocalPoint,
+    db: DbSession,
+    settings: AppSettings,
+    request_id: uuid.UUID,
+    response: Response,
+    if_match: IfMatch = None,
+) -> AnyRequestView:
+    """The State invites partners: its view of the request becomes public (never priority or
+    internal notes). Submitted requests only."""
+    request = service.get_request(db, who, request_id)
+    moved = service.set_published(db, who, request, True, if_match)
+    return _shown(db, who, moved, response, settings)
+
+
+@router.post(
+    "/{request_id}/unpublish",
+    response_model=AnyRequestView,
+    operation_id="unpublish_assistance_request",
+    responses={409: {"description": "The request is not published"}},
+)
+def unpublish_assistance_request(
+    who: FocalPoint,
+    db: DbSession,
+    settings: AppSettings,
+    request_id: uuid.UUID,
+    response: Response,
+    if_match: IfMatch = None,
+) -> AnyRequestView:
+    """The State takes a published request back: OHCHR (and providers it was offered to) only."""
+    request = service.get_request(db, who, request_id)
+    moved = service.set_published(db, who, request, False, if_match)
+    return _shown(db, who, moved, response, settings)
 
 
 # Declared last: "/{request_id}/{verb}" would otherwise capture ".../messages".

@@ -70,6 +70,12 @@ STATE_FIELDS = frozenset(RequestCreate.model_fields) - {"recommendation_ids", "s
 OFFICER_FIELDS = frozenset({"assigned_officer_id", "internal_notes"})
 STATE_EDITABLE_STAGES = frozenset({RequestStage.draft, RequestStage.info_requested})
 MAX_COMPUTED_SORT = 10_000
+# A draft is the State's alone; a withdrawn or declined request no longer invites anyone.
+PUBLISHABLE_STAGES = frozenset(RequestStage) - {
+    RequestStage.draft,
+    RequestStage.withdrawn,
+    RequestStage.declined,
+}
 
 
 def _visible_clause(who: Principal | None) -> ColumnElement[bool]:
@@ -213,6 +219,39 @@ def apply_verb(
     if body.message:
         _add_message(db, who, request, body.message, internal=False)
     return request
+
+
+def set_published(
+    db: Session,
+    who: Principal,
+    request: AssistanceRequest,
+    published: bool,
+    if_match: str | None = None,
+) -> AssistanceRequest:
+    """The State's focal point publishes a submitted request to invite partners (everyone,
+    anonymous callers included, may then read the State's view of it) and may take it back."""
+    if if_match is not None:
+        require_match(if_match, request.version)
+    verb = "publish" if published else "unpublish"
+    open_now = _publication_verbs(request)
+    if verb not in open_now:
+        raise IllegalTransition(
+            f"{verb} is not open: the request is {request.stage}"
+            f"{' and published' if request.published else ''}",
+            allowed=open_now,
+        )
+    before = view(db, who, [request])[0]
+    request.touch()
+    request.published = published
+    db.add(request)
+    _announce(db, who, request, verb, before=before)
+    return request
+
+
+def _publication_verbs(request: AssistanceRequest) -> list[str]:
+    if request.published:
+        return ["unpublish"]
+    return ["publish"] if request.stage in PUBLISHABLE_STAGES else []
 
 
 def apply_system_move(db: Session, request: AssistanceRequest, verb: Verb) -> None:
@@ -600,6 +639,8 @@ def _announce(
     )
     if not officer_only:
         visibility = "state" if request.submitted_at is None else "ohchr"
+        if request.published and request.submitted_at is not None:
+            visibility = "public"
         emit(
             db,
             f"assistance_request.{action}",
