@@ -345,7 +345,9 @@ def seed(url: str, args: argparse.Namespace, mix: Mix) -> Dataset:
             (busiest,),
         ):
             recommendations[state].append(str(rid))
-        sub_region = dict(cursor.execute("SELECT code, sub_region FROM states").fetchall())
+        sub_region: dict[str, str] = dict(
+            cursor.execute("SELECT code, sub_region FROM states").fetchall()
+        )
         states = sorted(sub_region)
         connection.commit()
     with psycopg.connect(url, autocommit=True) as connection:

@@ -19,7 +19,7 @@ Message = MutableMapping[str, Any]
 
 def static_body(size: int) -> bytes:
     """A JSON object of exactly `size` bytes (or the smallest there is, when `size` is smaller)."""
-    empty = {"items": [], "next_cursor": None, "padding": ""}
+    empty: dict[str, Any] = {"items": [], "next_cursor": None, "padding": ""}
     skeleton = len(json.dumps(empty, separators=(",", ":")).encode())
     padded = empty | {"padding": "x" * max(size - skeleton, 0)}
     return json.dumps(padded, separators=(",", ":")).encode()
