@@ -78,15 +78,15 @@ def solve_pairs(pairs: Pairs, n_requests: int, remaining: NDArray[np.int64]) -> 
     slots = _slots_needed(pairs, remaining)
     if n_requests == 0 or slots.sum() == 0:
         return np.zeros(0, dtype=np.intp)
-    order = np.lexsort((pairs.providers, pairs.requests))
+    keys = pairs.requests.astype(np.int64) * len(slots) + pairs.providers
+    order = np.arange(len(keys)) if (np.diff(keys) > 0).all() else np.argsort(keys, kind="stable")
     by_request = Pairs(pairs.requests[order], pairs.providers[order], pairs.weights[order])
     graph = _graph(by_request, n_requests, slots)
     matched_rows, matched_cols = min_weight_full_bipartite_matching(graph)
     filled = matched_rows < n_requests
     requests = matched_rows[filled].astype(np.int64)
     providers = np.repeat(np.arange(len(slots)), slots)[matched_cols[filled]]
-    keys = by_request.requests.astype(np.int64) * len(slots) + by_request.providers
-    chosen = order[np.searchsorted(keys, requests * len(slots) + providers)]
+    chosen = order[np.searchsorted(keys[order], requests * len(slots) + providers)]
     return np.asarray(chosen[np.argsort(requests, kind="stable")], dtype=np.intp)
 
 

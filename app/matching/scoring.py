@@ -172,7 +172,8 @@ class Roster:
         self._starts, self._ends = _merged_windows(self.offers)
 
     def feasible(self, need: RequestNeeds) -> tuple[NDArray[np.intp], dict[str, NDArray[Any]]]:
-        """The providers (as indices into `offers`) that can serve, and each factor's value."""
+        """The providers (as indices into `offers`) that can serve, and each factor's value
+        for each of them (a plain number where it is the same for all)."""
         able = (
             self._languages.holds_any(need.languages)
             & (self.remaining > 0)
@@ -198,7 +199,7 @@ class Roster:
             "modality": 1.0,
             "capacity": self._capacity_share[indices],
         }
-        return indices, {name: np.broadcast_to(v, indices.shape) for name, v in factors.items()}
+        return indices, factors
 
     def scores(self, need: RequestNeeds) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
         """The providers that can serve (indices, ascending) and their scores."""
@@ -208,6 +209,7 @@ class Roster:
     def rank(self, need: RequestNeeds) -> list[Candidate]:
         indices, factors = self.feasible(need)
         scores = _weighted_sum(factors, len(indices))
+        factors = {name: np.broadcast_to(v, indices.shape) for name, v in factors.items()}
         order = np.lexsort((indices, -scores))  # ids ascend with indices: ties go by id
         return [
             Candidate(
