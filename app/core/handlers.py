@@ -37,6 +37,31 @@ _DRIVER_UNAVAILABLE: tuple[type[Exception], ...] = (
 )
 
 
+_SQLITE_UNAVAILABLE_CODES = (
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_CANTOPEN",
+    "SQLITE_IOERR",
+    "SQLITE_FULL",
+)
+_SQLITE_UNAVAILABLE_WORDS = (
+    "database is locked",
+    "database table is locked",
+    "unable to open",
+    "disk i/o error",
+    "database or disk is full",
+)
+
+
+def _sqlite_unavailable(error: sqlite3.Error) -> bool:
+    """By the error's SQLite code when the driver set one, else by its message."""
+    code = getattr(error, "sqlite_errorname", None)
+    if code:
+        return str(code).startswith(_SQLITE_UNAVAILABLE_CODES)
+    message = str(error).lower()
+    return any(words in message for words in _SQLITE_UNAVAILABLE_WORDS)
+
+
 class ProblemResponse(JSONResponse):
     media_type = PROBLEM_MEDIA_TYPE
 
@@ -95,6 +120,11 @@ async def _on_stale_write(request: Request, exc: Exception) -> ProblemResponse:
 
 def database_unavailable(exc: BaseException) -> bool:
     """Whether `exc` says the database cannot serve now, rather than that the request is wrong."""
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    if isinstance(cause, sqlite3.Error):
+        # sqlite3 raises OperationalError for a missing table or bad SQL too: those are bugs.
+        invalidated = isinstance(exc, DBAPIError) and exc.connection_invalidated
+        return invalidated or _sqlite_unavailable(cause)
     if isinstance(exc, DBAPIError):
         return isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated
     return isinstance(exc, (PoolTimeoutError, *_DRIVER_UNAVAILABLE))

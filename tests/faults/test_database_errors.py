@@ -40,12 +40,19 @@ UNAVAILABLE: dict[str, Callable[[], Exception]] = {
     "psycopg interface": lambda: psycopg.InterfaceError("the connection is closed"),
     "sqlite locked": lambda: sqlite3.OperationalError("database is locked"),
 }
-NOT_UNAVAILABLE = lambda: sa.IntegrityError("INSERT", {}, DriverError("duplicate key"))  # noqa: E731
+# Errors in the request or the code, not in the database's availability: they stay 500.
+NOT_UNAVAILABLE: dict[str, Callable[[], Exception]] = {
+    "integrity": lambda: sa.IntegrityError("INSERT", {}, DriverError("duplicate key")),
+    "sqlite no such table": lambda: sa.OperationalError(
+        "SELECT 1", {}, sqlite3.OperationalError("no such table: nothing")
+    ),
+    "sqlite syntax": lambda: sqlite3.OperationalError('near "SELEC": syntax error'),
+}
 
 
 def add_failing_routes(app: FastAPI) -> None:
     """`/fail/{shape}` raises in the handler; `/fail-at-commit/{shape}` once it has returned."""
-    for shape, make in {**UNAVAILABLE, "integrity": NOT_UNAVAILABLE}.items():
+    for shape, make in {**UNAVAILABLE, **NOT_UNAVAILABLE}.items():
 
         def in_handler(db: DbSession, make: Callable[[], Exception] = make) -> None:
             raise make()
@@ -82,12 +89,12 @@ def test_an_unavailable_database_at_commit_is_503(failing_client: TestClient, sh
     assert_retry_shortly(failing_client.post(f"/fail-at-commit/{shape}"))
 
 
-@pytest.mark.parametrize("path", ["/fail/integrity", "/fail-at-commit/integrity"])
+@pytest.mark.parametrize("shape", NOT_UNAVAILABLE)
+@pytest.mark.parametrize(("method", "prefix"), [("GET", "/fail"), ("POST", "/fail-at-commit")])
 def test_a_database_error_that_is_not_unavailability_stays_500(
-    failing_client: TestClient, path: str
+    failing_client: TestClient, shape: str, method: str, prefix: str
 ) -> None:
-    method = "GET" if path.startswith("/fail/") else "POST"
-    response = failing_client.request(method, path)
+    response = failing_client.request(method, f"{prefix}/{shape}")
     assert_problem(response, 500, "internal-error")
     assert "retry-after" not in response.headers
 
