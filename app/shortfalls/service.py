@@ -117,6 +117,8 @@ def update_shortfall(
         if body.recommendation_ids is not None
         else None
     )
+    if not changes and ids is None:
+        return shortfall  # an empty PATCH changes nothing, not even the version
     shortfall.touch()
     for field, value in changes.items():
         if value is not None:

@@ -221,3 +221,17 @@ def test_a_bad_edit_is_422_and_the_draft_is_unchanged(
 )
 def test_a_list_filter_outside_its_vocabulary_is_422(client: TestClient, query: str) -> None:
     assert_problem(client.get(f"{SHORTFALL.url}?{query}"), 422, "validation-error")
+
+
+def test_an_empty_edit_changes_nothing_not_even_the_version(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    draft = make_owned(db, settings, SHORTFALL)
+    before = stored(db)
+
+    response = client.patch(draft.url, json={}, headers={**draft.focal, "If-Match": '"1"'})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["version"] == 1
+    assert response.headers["etag"] == '"1"'
+    assert stored(db) == before
