@@ -98,7 +98,7 @@ def get_report(db: Session, who: Principal | None, report_id: uuid.UUID) -> Prog
 def create_report(db: Session, who: Principal, body: ReportCreate) -> ProgressReport:
     """A new draft of the caller's State; the State never comes from the body."""
     assert who.state_code is not None
-    ids = own_recommendation_ids(db, who.state_code, body.recommendation_ids, body.cluster_id)
+    ids = _covered(db, who.state_code, body)
     content = _content(body, ids)
     report = ProgressReport(state_code=who.state_code, created_by_id=who.id, **content)
     db.add(report)
@@ -290,7 +290,7 @@ def create_batch(
     errors: list[dict[str, Any]] = []
     for index, item in enumerate(items):
         try:
-            own_recommendation_ids(db, who.state_code, item.recommendation_ids, item.cluster_id)
+            _covered(db, who.state_code, item)
         except UnprocessableContent as exc:
             errors.append(
                 {"index": index, "reason": exc.detail, "errors": exc.extra.get("errors", [])}
@@ -349,6 +349,17 @@ def _merged(
     if not merged["recommendation_ids"]:
         raise UnprocessableContent("a report covers at least one recommendation")
     return merged
+
+
+def _covered(db: Session, state_code: str, body: ReportCreate) -> list[uuid.UUID]:
+    """The recommendations a new report covers: at least one (an empty cluster gives none)."""
+    ids = own_recommendation_ids(db, state_code, body.recommendation_ids, body.cluster_id)
+    if not ids:
+        raise UnprocessableContent(
+            "a report covers at least one recommendation; the cluster has none",
+            errors=[{"loc": ["body", "cluster_id"], "msg": "empty cluster", "type": "value_error"}],
+        )
+    return ids
 
 
 def _revision_content(content: dict[str, Any]) -> dict[str, Any]:

@@ -139,6 +139,20 @@ def test_a_report_on_another_states_cluster_is_refused(
     assert stored(db) == before
 
 
+def test_a_report_on_an_empty_cluster_alone_is_refused(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    focal = caller(db, settings, Role.state_focal_point, "WSM")
+    cluster = _cluster(db, "WSM")
+    before = stored(db)
+
+    response = client.post(REPORT.url, json=report_body(cluster_id=str(cluster.id)), headers=focal)
+
+    body = assert_problem(response, 422, "validation-error")
+    assert [e["loc"] for e in body["errors"]] == [["body", "cluster_id"]]
+    assert stored(db) == before
+
+
 def test_a_report_on_its_own_cluster_covers_the_clusters_members(
     client: TestClient, db: Session, settings: Settings
 ) -> None:
