@@ -171,19 +171,32 @@ class Roster:
         )
         self._starts, self._ends = _merged_windows(self.offers)
 
-    def feasible(self, need: RequestNeeds) -> tuple[NDArray[np.intp], dict[str, NDArray[Any]]]:
-        """The providers (as indices into `offers`) that can serve, and each factor's value
-        for each of them (a plain number where it is the same for all)."""
+    def _able(self, need: RequestNeeds) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
+        """Which providers meet every hard constraint, and their days available in the window."""
+        first, last = need.window_start.toordinal(), need.window_end.toordinal()
+        overlap = np.minimum(self._ends, last) - np.maximum(self._starts, first) + 1
+        days = np.clip(overlap, 0, None).sum(axis=1)
         able = (
             self._languages.holds_any(need.languages)
             & (self.remaining > 0)
             & self._modalities.holds(need.modality)
             & (self._peer_home != need.state_code)
+            & (days > 0)
         )
-        first, last = need.window_start.toordinal(), need.window_end.toordinal()
-        overlap = np.minimum(self._ends, last) - np.maximum(self._starts, first) + 1
-        days = np.clip(overlap, 0, None).sum(axis=1)
-        indices = np.flatnonzero(able & (days > 0))
+        return able, days
+
+    def able_for_all(self, needs: Sequence[RequestNeeds], assistance_type: str) -> list[str]:
+        """The providers who offer `assistance_type` and could serve every one of `needs`."""
+        able = self._types.holds(assistance_type).copy()
+        for need in needs:
+            able &= self._able(need)[0]
+        return [self.ids[k] for k in np.flatnonzero(able).tolist()]
+
+    def feasible(self, need: RequestNeeds) -> tuple[NDArray[np.intp], dict[str, NDArray[Any]]]:
+        """The providers (as indices into `offers`) that can serve, and each factor's value
+        for each of them (a plain number where it is the same for all)."""
+        able, days = self._able(need)
+        indices = np.flatnonzero(able)
         themed = self._themes.count(need.themes)[indices] / len(need.themes) if need.themes else 1.0
         in_state = self._states.holds(need.state_code)[indices]
         in_region = self._regions.holds_any((need.region, need.sub_region))[indices]
@@ -195,7 +208,7 @@ class Roster:
                 GEOGRAPHY["state"],
                 np.where(in_region, GEOGRAPHY["region"], GEOGRAPHY["remote"]),
             ),
-            "availability": days[indices] / (last - first + 1),
+            "availability": days[indices] / ((need.window_end - need.window_start).days + 1),
             "modality": 1.0,
             "capacity": self._capacity_share[indices],
         }

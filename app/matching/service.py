@@ -291,7 +291,7 @@ def joint_activities(db: Session) -> list[JointActivity]:
     ask for the same kind of help in overlapping windows with a shared language."""
     requests = _open_requests(db, None)
     needs = _needs(db, requests)
-    offers = _offers(db)
+    roster = scoring.Roster(_offers(db))
     proposals: list[JointActivity] = []
     grouped: set[str] = set()
     for level in ("sub_region", "region"):
@@ -300,7 +300,7 @@ def joint_activities(db: Session) -> list[JointActivity]:
         for (assistance_type, area), members in groupby(pool, key=key):
             for group in _overlapping_groups(list(members)):
                 grouped.update(n.id for n in group)
-                proposals.append(_joint(group, area, assistance_type, offers))
+                proposals.append(_joint(group, area, assistance_type, roster))
     return proposals
 
 
@@ -338,16 +338,11 @@ def _joint(
     group: list[scoring.RequestNeeds],
     area: str,
     assistance_type: str,
-    offers: Sequence[scoring.ProviderOffer],
+    roster: scoring.Roster,
 ) -> JointActivity:
     window = _common_window(group)
     assert window is not None
-    able = [
-        o.id
-        for o in offers
-        if assistance_type in o.assistance_types
-        and all(scoring.violated_constraint(n, o) is None for n in group)
-    ]
+    able = roster.able_for_all(group, assistance_type)
     return JointActivity(
         request_ids=sorted(uuid.UUID(n.id) for n in group),
         region=area,
