@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import csr_array
+from scipy.sparse import csr_array, eye_array, vstack
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 
@@ -72,22 +72,43 @@ def solve(weights: Mapping[str, Mapping[str, float]], remaining: Mapping[str, in
 def solve_pairs(pairs: Pairs, n_requests: int, remaining: NDArray[np.int64]) -> NDArray[np.intp]:
     """The chosen pairs, as indices into `pairs`, ascending by request.
 
-    The graph has a column per provider slot and a row per request, plus a private "left
-    empty" row per slot, so that the full matching is over the slots: far fewer than the
-    requests when demand exceeds supply, and LAPJVsp augments once per column."""
+    LAPJVsp augments once per column and every column must be matched, so the columns are the
+    smaller side (the provider slots when demand exceeds supply, else the requests) and each
+    column has a private row that stands for "left empty" ("left unmatched")."""
     slots = _slots_needed(pairs, remaining)
     if n_requests == 0 or slots.sum() == 0:
         return np.zeros(0, dtype=np.intp)
     keys = pairs.requests.astype(np.int64) * len(slots) + pairs.providers
     order = np.arange(len(keys)) if (np.diff(keys) > 0).all() else np.argsort(keys, kind="stable")
     by_request = Pairs(pairs.requests[order], pairs.providers[order], pairs.weights[order])
-    graph = _graph(by_request, n_requests, slots)
-    matched_rows, matched_cols = min_weight_full_bipartite_matching(graph)
-    filled = matched_rows < n_requests
-    requests = matched_rows[filled].astype(np.int64)
-    providers = np.repeat(np.arange(len(slots)), slots)[matched_cols[filled]]
+    edges = _biadjacency(by_request, n_requests, slots)
+    # Costs are `top - weight + 1`, all positive (a zero would read as no edge); a private row
+    # costs `top + 1`, i.e. weight 0.
+    top = float(pairs.weights.max())
+    requests, taken = (
+        _match(edges, top + 1) if edges.shape[1] <= n_requests else _match_t(edges, top + 1)
+    )
+    providers = np.repeat(np.arange(len(slots)), slots)[taken]
     chosen = order[np.searchsorted(keys[order], requests * len(slots) + providers)]
     return np.asarray(chosen[np.argsort(requests, kind="stable")], dtype=np.intp)
+
+
+def _match(edges: csr_array, private: float) -> tuple[NDArray[np.int64], NDArray[np.intp]]:
+    """Slots as columns: (request, slot) of each filled slot."""
+    n_requests, n_slots = edges.shape
+    graph = vstack([edges, private * eye_array(n_slots, format="csr")], format="csr")
+    rows, cols = min_weight_full_bipartite_matching(graph)
+    filled = rows < n_requests
+    return rows[filled].astype(np.int64), cols[filled]
+
+
+def _match_t(edges: csr_array, private: float) -> tuple[NDArray[np.int64], NDArray[np.intp]]:
+    """Requests as columns: (request, slot) of each matched request."""
+    n_requests, n_slots = edges.shape
+    graph = vstack([edges.T, private * eye_array(n_requests, format="csr")], format="csr")
+    rows, cols = min_weight_full_bipartite_matching(graph)
+    matched = rows < n_slots
+    return cols[matched].astype(np.int64), rows[matched]
 
 
 def _slots_needed(pairs: Pairs, remaining: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -96,23 +117,15 @@ def _slots_needed(pairs: Pairs, remaining: NDArray[np.int64]) -> NDArray[np.int6
     return np.minimum(np.maximum(remaining, 0), degree).astype(np.int64)
 
 
-def _graph(pairs: Pairs, n_requests: int, slots: NDArray[np.int64]) -> csr_array:
+def _biadjacency(pairs: Pairs, n_requests: int, slots: NDArray[np.int64]) -> csr_array:
     """Requests x slots in CSR, built row by row from pairs sorted by (request, provider): each
-    pair is an edge to every slot of its provider, and each slot has its "left empty" row.
-
-    Costs are `top - weight + 1`, all positive (a zero would read as no edge); leaving a slot
-    empty costs `top + 1`, i.e. weight 0."""
-    total_slots = int(slots.sum())
+    pair is an edge to every slot of its provider, at cost `top - weight + 1`."""
     first_slot = np.cumsum(slots) - slots
     per_pair = slots[pairs.providers]
     edge_pair = np.repeat(np.arange(len(pairs.weights)), per_pair)
     within = np.arange(len(edge_pair)) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
     per_request = np.bincount(pairs.requests, weights=per_pair, minlength=n_requests)
-    row_ends = np.cumsum(per_request.astype(np.int64))
-    indptr = np.concatenate(([0], row_ends, len(edge_pair) + 1 + np.arange(total_slots)))
-    indices = np.concatenate(
-        (first_slot[pairs.providers][edge_pair] + within, np.arange(total_slots))
-    )
-    top = float(pairs.weights.max())
-    costs = np.concatenate((top - pairs.weights[edge_pair] + 1.0, np.full(total_slots, top + 1)))
-    return csr_array((costs, indices, indptr), shape=(n_requests + total_slots, total_slots))
+    indptr = np.concatenate(([0], np.cumsum(per_request.astype(np.int64))))
+    indices = first_slot[pairs.providers][edge_pair] + within
+    costs = float(pairs.weights.max()) - pairs.weights[edge_pair] + 1.0
+    return csr_array((costs, indices, indptr), shape=(n_requests, int(slots.sum())))
