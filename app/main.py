@@ -17,6 +17,7 @@ from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.metrics import router as metrics_router
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.core.openapi import install_openapi
 from app.core.ratelimit import OPENAPI_RESPONSES as RATE_LIMITED
 from app.core.ratelimit import RateLimitMiddleware
 from app.core.security import prepare_decoy_hash
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(metrics_router)
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX, responses=RATE_LIMITED)
+    install_openapi(app)
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_body_bytes=settings.max_body_bytes,

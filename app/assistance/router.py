@@ -24,6 +24,7 @@ from app.auth.principal import Principal
 from app.core.concurrency import IfMatch, set_etag
 from app.core.deps import AppSettings, DbSession
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
+from app.core.openapi import conflict, refusal
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.taxonomies.vocabularies import AssistanceType
 
@@ -52,7 +53,14 @@ def _shown(
     return shown
 
 
-@router.get("", response_model=RequestPage, operation_id="list_assistance_requests")
+@router.get(
+    "",
+    response_model=RequestPage,
+    operation_id="list_assistance_requests",
+    responses=refusal(
+        403, "Priority and service targets (`sort=-priority`, `overdue`) are for OHCHR"
+    ),
+)
 def list_assistance_requests(
     who: Anyone,
     db: DbSession,
@@ -123,7 +131,10 @@ def get_assistance_request(
 
 
 @router.patch(
-    "/{request_id}", response_model=AnyRequestView, operation_id="update_assistance_request"
+    "/{request_id}",
+    response_model=AnyRequestView,
+    operation_id="update_assistance_request",
+    responses=conflict("The request cannot be edited at this stage"),
 )
 def update_assistance_request(
     who: Party,

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator, model
 from app.assistance.models import Modality, RequestStage, Urgency
 from app.assistance.priority import Priority
 from app.core.pagination import Page
-from app.core.schemas import Strict
+from app.core.schemas import JsonBool, JsonDate, JsonNumber, Strict
 from app.taxonomies.vocabularies import AssistanceType
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -15,7 +15,7 @@ Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 LanguageCode = Annotated[
     str, StringConstraints(pattern=r"^[a-z]{2}$", to_lower=True, min_length=2, max_length=2)
 ]
-Usd = Annotated[float, Field(ge=0, le=1_000_000_000)]
+Usd = Annotated[JsonNumber, Field(ge=0, le=1_000_000_000)]
 Ids = Annotated[list[uuid.UUID], Field(max_length=500)]
 
 
@@ -31,8 +31,8 @@ class RequestFields(Strict):
     sdg_targets: Annotated[list[Term], Field(max_length=50)] | None = None
     languages: Annotated[list[LanguageCode], Field(max_length=10)] | None = None
     modality: Modality | None = None
-    window_start: dt.date | None = None
-    window_end: dt.date | None = None
+    window_start: JsonDate | None = None
+    window_end: JsonDate | None = None
     budget_estimate_usd: Usd | None = None
     co_funding_usd: Usd | None = None
     urgency: Urgency | None = None
@@ -56,8 +56,8 @@ class RequestCreate(Strict):
     sdg_targets: Annotated[list[Term], Field(max_length=50)] = []
     languages: Annotated[list[LanguageCode], Field(min_length=1, max_length=10)]
     modality: Modality
-    window_start: dt.date
-    window_end: dt.date
+    window_start: JsonDate
+    window_end: JsonDate
     budget_estimate_usd: Usd | None = None
     co_funding_usd: Usd | None = None
     urgency: Urgency
@@ -132,7 +132,7 @@ class RequestPage(BaseModel):
 
 class MessageCreate(Strict):
     body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
-    internal: bool = False
+    internal: JsonBool = False
 
 
 class MessageRead(BaseModel):

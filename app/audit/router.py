@@ -2,7 +2,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 
 from app.audit import service
 from app.audit.models import AuditEvent
@@ -12,6 +11,7 @@ from app.auth.models import Role
 from app.auth.principal import Principal
 from app.core.deps import DbSession
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from app.core.schemas import IsoDateTime
 
 router = APIRouter(prefix="/audit-events", tags=["audit"])
 
@@ -25,7 +25,7 @@ def list_audit_events(
     resource_type: Annotated[str | None, Query(max_length=64)] = None,
     resource_id: Annotated[str | None, Query(max_length=64)] = None,
     actor_id: uuid.UUID | None = None,
-    since: AwareDatetime | None = None,
+    since: IsoDateTime | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> AuditEventPage:

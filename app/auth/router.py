@@ -26,6 +26,7 @@ from app.core.concurrency import IfMatch, set_etag
 from app.core.deps import AppSettings, DbSession
 from app.core.errors import OAuthError
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
+from app.core.openapi import conflict
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 
 auth_router = APIRouter(prefix="/auth", tags=["auth"])
@@ -128,7 +129,10 @@ def list_users(
     response_model=UserRead,
     status_code=201,
     operation_id="create_user",
-    responses={201: {"headers": {"Location": {"schema": {"type": "string"}}}}},
+    responses={
+        201: {"headers": {"Location": {"schema": {"type": "string"}}}},
+        **conflict("An account with this email already exists"),
+    },
 )
 def create_user(
     who: AccountManager,
@@ -159,7 +163,12 @@ def get_user(
     return _user(service.get_user(db, who, user_id), response)
 
 
-@users_router.patch("/{user_id}", response_model=UserRead, operation_id="update_user")
+@users_router.patch(
+    "/{user_id}",
+    response_model=UserRead,
+    operation_id="update_user",
+    responses=conflict("Callers cannot deactivate their own account or change their own role"),
+)
 def update_user(
     who: AccountManager,
     db: DbSession,

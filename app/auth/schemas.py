@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.auth.models import Role
 from app.core.pagination import Page
-from app.core.schemas import Strict
+from app.core.schemas import JsonBool, Strict
 
 StateCode = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z]{3}$", to_upper=True, min_length=3, max_length=3)
@@ -47,7 +47,7 @@ class UserUpdate(Strict):
     name: Name | None = None
     role: Role | None = None
     state_code: StateCode | None = None
-    is_active: bool | None = None
+    is_active: JsonBool | None = None
     password: Password | None = None
 
 

@@ -110,14 +110,18 @@ def update_user(
         raise Forbidden("only administrators change an account's role or State")
     if who.id == user.id and (changes.get("is_active") is False or "role" in changes):
         raise Conflict("you cannot deactivate your own account or change your own role")
+    role = changes.get("role", user.role)
+    state_code = changes.get("state_code", user.state_code)
+    if "role" in changes and not role.is_state_role:
+        state_code = changes.get("state_code")
+    # Checked before the account changes: an unknown State would otherwise reach the database.
+    _check_role_state(db, role, state_code)
     before = UserRead.model_validate(user)
     user.touch()
     password = changes.pop("password", None)
     for field, value in changes.items():
         setattr(user, field, value)
-    if user.role not in (Role.state_contributor, Role.state_focal_point) and "role" in changes:
-        user.state_code = changes.get("state_code")
-    _check_role_state(db, user.role, user.state_code)
+    user.state_code = state_code
     if password is not None:
         user.password_hash = hash_password(password)
     db.add(user)

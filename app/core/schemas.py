@@ -1,8 +1,36 @@
 """Shapes shared by every domain's schemas."""
 
-from typing import Any, ClassVar, Self
+import datetime as dt
+import re
+from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import Strict as StrictType
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]")
+
+
+def _date_text(value: Any) -> Any:
+    if isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("a date is written YYYY-MM-DD")
+
+
+def _datetime_text(value: Any) -> Any:
+    if isinstance(value, dt.datetime) or (isinstance(value, str) and _ISO_DATETIME.match(value)):
+        return value
+    raise ValueError("a time is written as in RFC 3339, e.g. 2025-01-31T09:00:00Z")
+
+
+# JSON's own types, taken as they come: lax parsing would read 0 as false, "5" as 5 and a
+# number, or a string of digits, as a date (seconds since 1970), storing a client's mistake
+# instead of refusing it.
+JsonBool = Annotated[bool, StrictType()]
+JsonInt = Annotated[int, StrictType()]
+JsonNumber = Annotated[float, StrictType()]
+JsonDate = Annotated[dt.date, BeforeValidator(_date_text)]
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_datetime_text)]
 
 
 def _has_nul(value: Any) -> bool:

@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from app.assistance.models import Modality
 from app.core.pagination import Page
-from app.core.schemas import Strict
+from app.core.schemas import JsonBool, JsonDate, JsonInt, Strict
 from app.expertise.models import ProviderKind
 from app.taxonomies.vocabularies import AssistanceType
 
@@ -22,8 +22,8 @@ Region = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 
 
 class Window(Strict):
-    start: dt.date
-    end: dt.date
+    start: JsonDate
+    end: JsonDate
 
     @model_validator(mode="after")
     def _in_order(self) -> Self:
@@ -45,10 +45,10 @@ class ProviderFields(Strict):
     duty_station: Annotated[str, Field(max_length=200)] | None = None
     home_state_code: StateCode | None = None
     modalities: Annotated[list[Modality], Field(max_length=3)] | None = None
-    capacity: Annotated[int, Field(ge=0, le=100)] | None = None
+    capacity: Annotated[JsonInt, Field(ge=0, le=100)] | None = None
     availability: Annotated[list[Window], Field(max_length=50)] | None = None
     user_id: uuid.UUID | None = None
-    is_active: bool | None = None
+    is_active: JsonBool | None = None
     notes: Annotated[str, Field(max_length=20_000)] | None = None
 
     @model_validator(mode="after")

@@ -11,6 +11,7 @@ from app.auth.principal import Principal
 from app.core.concurrency import set_etag
 from app.core.deps import AppSettings, DbSession
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
+from app.core.openapi import conflict, refusal
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.matching import service
 from app.matching.models import AssignmentStatus
@@ -85,7 +86,14 @@ def list_joint_activities(_who: Officer, db: DbSession) -> JointActivityList:
 
 
 @assignments_router.post(
-    "", response_model=AssignmentRead, status_code=201, operation_id="create_assignment"
+    "",
+    response_model=AssignmentRead,
+    status_code=201,
+    operation_id="create_assignment",
+    responses={
+        **conflict("The request is not accepted, already offered, or the provider cannot take it"),
+        **refusal(404, "No such assistance request or matching run"),
+    },
 )
 def create_assignment(
     who: Officer,
@@ -152,7 +160,10 @@ def _respond(
 
 
 @assignments_router.post(
-    "/{assignment_id}/accept", response_model=AssignmentRead, operation_id="accept_assignment"
+    "/{assignment_id}/accept",
+    response_model=AssignmentRead,
+    operation_id="accept_assignment",
+    responses=conflict("The assignment was already answered"),
 )
 def accept_assignment(
     who: ProviderAccount,
@@ -166,7 +177,10 @@ def accept_assignment(
 
 
 @assignments_router.post(
-    "/{assignment_id}/decline", response_model=AssignmentRead, operation_id="decline_assignment"
+    "/{assignment_id}/decline",
+    response_model=AssignmentRead,
+    operation_id="decline_assignment",
+    responses=conflict("The assignment was already answered"),
 )
 def decline_assignment(
     who: ProviderAccount,

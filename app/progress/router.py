@@ -9,6 +9,7 @@ from app.auth.principal import Principal
 from app.core.concurrency import IfMatch, etag_of, set_etag
 from app.core.deps import DbSession
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
+from app.core.openapi import conflict
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.core.publication import Stage, Visibility
 from app.progress import service
@@ -121,7 +122,12 @@ def get_progress_report(
     return _shown(db, who, service.get_report(db, who, report_id), response)
 
 
-@router.patch("/{report_id}", response_model=ReportRead, operation_id="update_progress_report")
+@router.patch(
+    "/{report_id}",
+    response_model=ReportRead,
+    operation_id="update_progress_report",
+    responses=conflict("The report is submitted; correct it with a new revision"),
+)
 def update_progress_report(
     who: StateMember,
     db: DbSession,
@@ -135,7 +141,12 @@ def update_progress_report(
     return _shown(db, who, service.update_report(db, who, report, body, if_match), response)
 
 
-@router.delete("/{report_id}", status_code=204, operation_id="delete_progress_report")
+@router.delete(
+    "/{report_id}",
+    status_code=204,
+    operation_id="delete_progress_report",
+    responses=conflict("The report is submitted; submitted reports are never deleted"),
+)
 def delete_progress_report(
     who: StateMember, db: DbSession, report_id: uuid.UUID, if_match: IfMatch = None
 ) -> Response:
@@ -152,7 +163,10 @@ def _move(
 
 
 @router.post(
-    "/{report_id}/submit", response_model=ReportRead, operation_id="submit_progress_report"
+    "/{report_id}/submit",
+    response_model=ReportRead,
+    operation_id="submit_progress_report",
+    responses=conflict("Not open at this stage; `allowed` lists the moves open now"),
 )
 def submit_progress_report(
     who: FocalPoint,
@@ -166,7 +180,10 @@ def submit_progress_report(
 
 
 @router.post(
-    "/{report_id}/publish", response_model=ReportRead, operation_id="publish_progress_report"
+    "/{report_id}/publish",
+    response_model=ReportRead,
+    operation_id="publish_progress_report",
+    responses=conflict("Not open at this stage; `allowed` lists the moves open now"),
 )
 def publish_progress_report(
     who: FocalPoint,
@@ -180,7 +197,10 @@ def publish_progress_report(
 
 
 @router.post(
-    "/{report_id}/unpublish", response_model=ReportRead, operation_id="unpublish_progress_report"
+    "/{report_id}/unpublish",
+    response_model=ReportRead,
+    operation_id="unpublish_progress_report",
+    responses=conflict("Not open at this stage; `allowed` lists the moves open now"),
 )
 def unpublish_progress_report(
     who: FocalPoint,
@@ -207,6 +227,7 @@ def list_progress_revisions(who: Anyone, db: DbSession, report_id: uuid.UUID) ->
     response_model=RevisionRead,
     status_code=201,
     operation_id="create_progress_revision",
+    responses=conflict("The report is a draft (edit it in place) or has a correction pending"),
 )
 def create_progress_revision(
     who: StateMember,
@@ -251,6 +272,7 @@ def get_progress_revision(
     "/{report_id}/revisions/{number}",
     response_model=RevisionRead,
     operation_id="update_progress_revision",
+    responses=conflict("The revision is submitted, or is revision 1 of a draft report"),
 )
 def update_progress_revision(
     who: StateMember,

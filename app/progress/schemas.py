@@ -13,7 +13,7 @@ from pydantic import (
 
 from app.core.pagination import Page
 from app.core.publication import Stage, Visibility
-from app.core.schemas import Strict
+from app.core.schemas import JsonDate, JsonNumber, Strict
 from app.progress.models import ImplementationStatus
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -32,9 +32,9 @@ class Evidence(Strict):
 
 class Indicator(Strict):
     name: Line
-    value: Annotated[float, Field(allow_inf_nan=False)]
+    value: Annotated[JsonNumber, Field(allow_inf_nan=False)]
     unit: Line | None = None
-    date: dt.date | None = None
+    date: JsonDate | None = None
     disaggregation: Annotated[
         dict[
             Annotated[str, StringConstraints(max_length=50)],
@@ -51,8 +51,8 @@ class ReportFields(Strict):
         None
     )
     cluster_id: uuid.UUID | None = None
-    period_start: dt.date | None = None
-    period_end: dt.date | None = None
+    period_start: JsonDate | None = None
+    period_end: JsonDate | None = None
     status: ImplementationStatus | None = None
     summary: Annotated[str, Field(max_length=20_000)] | None = None
     measures: Annotated[list[Paragraph], Field(max_length=100)] | None = None
@@ -69,8 +69,8 @@ class ReportFields(Strict):
 
 class ReportCreate(ReportFields):
     recommendation_ids: Annotated[list[uuid.UUID], Field(max_length=MAX_RECOMMENDATIONS)] = []
-    period_start: dt.date
-    period_end: dt.date
+    period_start: JsonDate
+    period_end: JsonDate
     status: ImplementationStatus
     summary: Annotated[str, Field(max_length=20_000)] = ""
     measures: Annotated[list[Paragraph], Field(max_length=100)] = []

@@ -15,6 +15,7 @@ from app.core.concurrency import IfMatch, set_etag
 from app.core.deps import DbSession
 from app.core.errors import NotFound
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
+from app.core.openapi import conflict
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
 from app.recommendations import clusters, service
 from app.recommendations.importing import import_file
@@ -188,7 +189,11 @@ def list_recommendation_clusters(
 
 
 @clusters_router.post(
-    "", response_model=ClusterRead, status_code=201, operation_id="create_recommendation_cluster"
+    "",
+    response_model=ClusterRead,
+    status_code=201,
+    operation_id="create_recommendation_cluster",
+    responses=conflict("The State already has a cluster of that name"),
 )
 def create_recommendation_cluster(
     who: FocalPoint,
@@ -224,7 +229,10 @@ def get_recommendation_cluster(
 
 
 @clusters_router.patch(
-    "/{cluster_id}", response_model=ClusterRead, operation_id="update_recommendation_cluster"
+    "/{cluster_id}",
+    response_model=ClusterRead,
+    operation_id="update_recommendation_cluster",
+    responses=conflict("The State already has a cluster of that name"),
 )
 def update_recommendation_cluster(
     who: FocalPoint,

@@ -9,6 +9,7 @@ from app.auth.principal import Principal
 from app.core.concurrency import IfMatch, set_etag
 from app.core.deps import DbSession
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
+from app.core.openapi import conflict
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.core.publication import Stage, Visibility
 from app.progress.schemas import MoveBody
@@ -95,7 +96,12 @@ def get_shortfall(
     return _shown(db, service.get_shortfall(db, who, shortfall_id), response)
 
 
-@router.patch("/{shortfall_id}", response_model=ShortfallRead, operation_id="update_shortfall")
+@router.patch(
+    "/{shortfall_id}",
+    response_model=ShortfallRead,
+    operation_id="update_shortfall",
+    responses=conflict("The shortfall is submitted and never changes in place"),
+)
 def update_shortfall(
     who: StateMember,
     db: DbSession,
@@ -109,7 +115,12 @@ def update_shortfall(
     return _shown(db, service.update_shortfall(db, who, shortfall, body, if_match), response)
 
 
-@router.delete("/{shortfall_id}", status_code=204, operation_id="delete_shortfall")
+@router.delete(
+    "/{shortfall_id}",
+    status_code=204,
+    operation_id="delete_shortfall",
+    responses=conflict("The shortfall is submitted; submitted shortfalls are never deleted"),
+)
 def delete_shortfall(
     who: StateMember, db: DbSession, shortfall_id: uuid.UUID, if_match: IfMatch = None
 ) -> Response:
@@ -126,7 +137,10 @@ def _move(
 
 
 @router.post(
-    "/{shortfall_id}/submit", response_model=ShortfallRead, operation_id="submit_shortfall"
+    "/{shortfall_id}/submit",
+    response_model=ShortfallRead,
+    operation_id="submit_shortfall",
+    responses=conflict("Not open at this stage; `allowed` lists the moves open now"),
 )
 def submit_shortfall(
     who: FocalPoint,
@@ -139,7 +153,10 @@ def submit_shortfall(
 
 
 @router.post(
-    "/{shortfall_id}/publish", response_model=ShortfallRead, operation_id="publish_shortfall"
+    "/{shortfall_id}/publish",
+    response_model=ShortfallRead,
+    operation_id="publish_shortfall",
+    responses=conflict("Not open at this stage; `allowed` lists the moves open now"),
 )
 def publish_shortfall(
     who: FocalPoint,
@@ -152,7 +169,10 @@ def publish_shortfall(
 
 
 @router.post(
-    "/{shortfall_id}/unpublish", response_model=ShortfallRead, operation_id="unpublish_shortfall"
+    "/{shortfall_id}/unpublish",
+    response_model=ShortfallRead,
+    operation_id="unpublish_shortfall",
+    responses=conflict("Not open at this stage; `allowed` lists the moves open now"),
 )
 def unpublish_shortfall(
     who: FocalPoint,
@@ -165,7 +185,10 @@ def unpublish_shortfall(
 
 
 @router.post(
-    "/{shortfall_id}/resolve", response_model=ShortfallRead, operation_id="resolve_shortfall"
+    "/{shortfall_id}/resolve",
+    response_model=ShortfallRead,
+    operation_id="resolve_shortfall",
+    responses=conflict("Not open at this stage; `allowed` lists the moves open now"),
 )
 def resolve_shortfall(
     who: FocalPoint,

@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from app.core.pagination import Page
 from app.core.publication import Stage, Visibility
-from app.core.schemas import Strict
+from app.core.schemas import JsonDate, Strict
 from app.shortfalls.models import Severity
 from app.taxonomies.vocabularies import BarrierType
 
@@ -30,7 +30,7 @@ class ShortfallUpdate(Strict):
 
 
 class ShortfallResolve(Strict):
-    resolved_on: dt.date
+    resolved_on: JsonDate
 
 
 class ShortfallRead(BaseModel):

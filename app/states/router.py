@@ -5,6 +5,7 @@ from fastapi import APIRouter, Path, Query, Response
 from app.auth.dependencies import Admin, Anyone
 from app.core.concurrency import IfMatch, set_etag
 from app.core.deps import DbSession
+from app.core.openapi import refusal
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.states import service
 from app.states.schemas import StatePage, StateRead, StateUpdate
@@ -42,7 +43,12 @@ def list_states(
     return StatePage(items=[StateRead.model_validate(s) for s in states], next_cursor=next_cursor)
 
 
-@router.get("/resolve", response_model=StateRead, operation_id="resolve_state_name")
+@router.get(
+    "/resolve",
+    response_model=StateRead,
+    operation_id="resolve_state_name",
+    responses=refusal(404, "Unknown or ambiguous name; `suggestions` lists close matches"),
+)
 def resolve_state_name(
     _who: Anyone,
     db: DbSession,

@@ -1,6 +1,7 @@
 from pydantic import BaseModel, ConfigDict
 
 from app.core.pagination import Page
+from app.core.schemas import JsonBool
 
 
 class StateRead(BaseModel):
@@ -29,5 +30,5 @@ class StateUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    emerging_from_conflict: bool | None = None
-    particular_needs: bool | None = None
+    emerging_from_conflict: JsonBool | None = None
+    particular_needs: JsonBool | None = None

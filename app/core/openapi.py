@@ -1,0 +1,208 @@
+"""The OpenAPI document: every status a route can answer, and how created objects link on.
+
+The error statuses are read from what each route depends on, once, here, instead of being
+copied onto every route: a role guard can answer 401 and 403, any route that reads a token 401,
+`If-Match` 412 and 428, an object named in the path 404, a body 413 and 422, the database 503.
+Routes add what only their service knows (a 409) with `responses=`. Every error is described as
+`application/problem+json` with the one `Problem` schema.
+
+Creating operations carry OpenAPI links to what can be done next with the object they created,
+and item operations to the others on the same item (with its new `ETag`), so that generated
+clients and stateful test tools can follow create, read, update and delete.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.auth.dependencies import RoleGuard, optional_principal
+from app.core.deps import get_database, get_session
+from app.core.errors import PROBLEM_MEDIA_TYPE
+
+PROBLEM_REF = "#/components/schemas/Problem"
+ITEM_METHODS = ("get", "patch", "delete", "post")
+
+DESCRIPTIONS = {
+    400: "The body cannot be read: not UTF-8 JSON, or broken multipart",
+    401: "No valid bearer token: missing, expired, revoked or the account is inactive",
+    403: "The caller's role may not do this",
+    404: "Not found, or not visible to this caller (another State's object is 404, never 403)",
+    409: "Conflicts with the object's current state",
+    412: "`If-Match` does not match the current `ETag`: reload and retry",
+    413: "The request body is larger than MAX_BODY_BYTES (MAX_UPLOAD_BYTES for uploads)",
+    422: "The request is not valid; `errors` names each failing field",
+    428: "`If-Match` is required: send the `ETag` of the version being changed",
+    503: "The database is unavailable; retry after `Retry-After` seconds",
+}
+HEADERS = {
+    401: {"WWW-Authenticate": "`Bearer`"},
+    503: {"Retry-After": "Seconds to wait before retrying"},
+}
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str | None
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document. Extension members appear only where they apply."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="A URI reference naming the problem, e.g. `/problems/not-found`")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = Field(default=None, description="The request path")
+    request_id: str | None = None
+    errors: list[FieldError] | None = Field(default=None, description="Invalid fields (422)")
+    allowed: list[str] | None = Field(default=None, description="Moves open now (409)")
+    current_etag: str | None = Field(default=None, description="The current ETag (412)")
+    error: str | None = Field(default=None, description="RFC 6749 error code (token endpoint)")
+
+
+def conflict(description: str) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route whose service can refuse with 409 (described as a problem)."""
+    return {409: {"description": description}}
+
+
+def refusal(status: int, description: str) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for another status only the route's service knows it can answer."""
+    return {status: {"description": description}}
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Complete the app's OpenAPI document once, when it is first built."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            _declare_problems(app, document)
+            _add_links(document)
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _dependants(dependant: Dependant) -> Iterator[Dependant]:
+    yield dependant
+    for child in dependant.dependencies:
+        yield from _dependants(child)
+
+
+def error_statuses(route: APIRoute) -> set[int]:
+    """The error statuses a route can answer, from its dependencies and parameters."""
+    statuses = {int(code) for code in route.responses if str(code).isdigit()}
+    headers = set()
+    has_params = bool(route.body_field)
+    for dependant in _dependants(route.dependant):
+        if isinstance(dependant.call, RoleGuard):
+            statuses |= {401, 403}
+        elif dependant.call is optional_principal:
+            statuses.add(401)
+        elif dependant.call in (get_session, get_database):
+            statuses.add(503)
+        headers |= {field.alias.lower() for field in dependant.header_params}
+        has_params |= bool(dependant.query_params or dependant.header_params)
+        has_params |= bool(dependant.path_params or dependant.cookie_params)
+    if route.dependant.path_params:
+        statuses.add(404)
+    if "if-match" in headers:
+        statuses |= {412, 428}
+    if route.body_field is not None:
+        statuses |= {400, 413}
+    if has_params:
+        statuses.add(422)
+    return {status for status in statuses if status >= 400}
+
+
+def _problem_response(status: int, existing: dict[str, Any]) -> dict[str, Any]:
+    response = dict(existing)
+    response.setdefault("description", DESCRIPTIONS.get(status, "Error"))
+    content = response.get("content") or {}
+    if PROBLEM_MEDIA_TYPE not in content:
+        response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}
+    for name, text in HEADERS.get(status, {}).items():
+        response.setdefault("headers", {}).setdefault(
+            name, {"description": text, "schema": {"type": "string"}}
+        )
+    return response
+
+
+def _declare_problems(app: FastAPI, document: dict[str, Any]) -> None:
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        for method in route.methods:
+            operation = document["paths"][route.path_format][method.lower()]
+            responses = operation["responses"]
+            for status in error_statuses(route):
+                key = str(status)
+                if status == 422 and _is_fastapi_validation(responses.get(key)):
+                    responses.pop(key)
+                responses[key] = _problem_response(status, responses.get(key, {}))
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(problem.pop("$defs", {}))
+    schemas["Problem"] = problem
+
+
+def _is_fastapi_validation(response: dict[str, Any] | None) -> bool:
+    return bool(response) and "application/json" in (response or {}).get("content", {})
+
+
+def _item_operations(document: dict[str, Any], prefix: str) -> Iterator[tuple[str, str, Any]]:
+    """(path, method, operation) under `prefix/{param}`, the item itself and what hangs off it."""
+    for path, item in document["paths"].items():
+        rest = path.removeprefix(prefix + "/")
+        if rest == path or not rest.startswith("{"):
+            continue
+        for method in ITEM_METHODS:
+            if method in item:
+                yield path, method, item[method]
+
+
+def _link(
+    target: dict[str, Any], item_param: str, item_value: str, source_path: str
+) -> dict[str, Any]:
+    parameters: dict[str, str] = {}
+    for parameter in target.get("parameters", []):
+        name, where = parameter["name"], parameter["in"]
+        if where == "path" and name == item_param:
+            parameters[f"path.{name}"] = item_value
+        elif where == "path" and "{" + name + "}" in source_path:
+            parameters[f"path.{name}"] = f"$request.path.{name}"
+        elif where == "header" and name.lower() == "if-match":
+            parameters[f"header.{name}"] = "$response.header.ETag"
+    return {"operationId": target["operationId"], "parameters": parameters}
+
+
+def _add_links(document: dict[str, Any]) -> None:
+    for path, item in list(document["paths"].items()):
+        for method, operation in item.items():
+            responses = operation.get("responses", {})
+            if method == "post" and "201" in responses:
+                # The created object is reached at `path/{its id}`; a revision by its number.
+                for target_path, _, target in _item_operations(document, path):
+                    param = target_path.removeprefix(path + "/{").split("}", 1)[0]
+                    field = "number" if param == "number" else "id"
+                    link = _link(target, param, f"$response.body#/{field}", path)
+                    responses["201"].setdefault("links", {})[target["operationId"]] = link
+            elif "200" in responses and method != "get" and "{" in path:
+                # After a change, the same item can be read, changed again or deleted.
+                prefix, rest = path.split("/{", 1)
+                param = rest.split("}", 1)[0]
+                item_path = f"{prefix}/{{{param}}}"
+                for target_path, _, target in _item_operations(document, prefix):
+                    if target_path == item_path or target_path.startswith(item_path + "/"):
+                        link = _link(target, param, f"$request.path.{param}", path)
+                        responses["200"].setdefault("links", {})[target["operationId"]] = link
