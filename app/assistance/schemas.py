@@ -7,14 +7,11 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator, model
 from app.assistance.models import Modality, RequestStage, Urgency
 from app.assistance.priority import Priority
 from app.core.pagination import Page
-from app.core.schemas import JsonBool, JsonDate, JsonNumber, Strict
+from app.core.schemas import JsonBool, JsonDate, JsonNumber, LanguageCode, Strict
 from app.taxonomies.vocabularies import AssistanceType
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-LanguageCode = Annotated[
-    str, StringConstraints(pattern=r"^[a-z]{2}$", to_lower=True, min_length=2, max_length=2)
-]
 Usd = Annotated[JsonNumber, Field(ge=0, le=1_000_000_000)]
 Ids = Annotated[list[uuid.UUID], Field(max_length=500)]
 

@@ -4,7 +4,14 @@ import datetime as dt
 import re
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    model_validator,
+)
 from pydantic import Strict as StrictType
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -31,6 +38,11 @@ JsonInt = Annotated[int, StrictType()]
 JsonNumber = Annotated[float, StrictType()]
 JsonDate = Annotated[dt.date, BeforeValidator(_date_text)]
 IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_datetime_text)]
+
+# Codes taken in either case and kept as the reference data writes them: "en" (ISO 639-1).
+LanguageCode = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_lower=True, min_length=2, max_length=2)
+]
 
 
 def _has_nul(value: Any) -> bool:

@@ -17,6 +17,7 @@ from tests.assistance.helpers import (
     REQUESTS,
     Cast,
     audit_of,
+    create,
     make_cast,
     make_request,
     request_body,
@@ -258,3 +259,16 @@ def test_an_officer_assigns_an_administrator_and_keeps_notes(
     )
     (event,) = audit_of(db, request.id, "assistance_request.update")
     assert event.state_code is None
+
+
+def test_language_codes_are_taken_in_either_case_and_kept_lower_case(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    cast = make_cast(db, settings)
+
+    created = create(client, cast.focal, languages=["EN", "Fr"])
+
+    assert created["languages"] == ["en", "fr"]
+    for bad in (["eng"], ["e1"], [""]):
+        response = client.post(REQUESTS, json=request_body(languages=bad), headers=cast.focal)
+        assert_problem(response, 422, "validation-error")
