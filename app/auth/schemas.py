@@ -44,6 +44,8 @@ class UserCreate(Strict):
 
 
 class UserUpdate(Strict):
+    nullable = frozenset({"state_code"})
+
     name: Name | None = None
     role: Role | None = None
     state_code: StateCode | None = None
@@ -92,7 +94,11 @@ class ApiClientRead(BaseModel):
 
 
 class ApiClientCreated(ApiClientRead):
-    client_secret: str = Field(description="Shown once, in this response only. Store it now.")
+    client_secret: str | None = Field(
+        default=None,
+        description="Shown once, in this response only: store it now. A replay of the request "
+        "(the same `Idempotency-Key`) answers without it.",
+    )
 
 
 class ApiClientPage(Page[ApiClientRead]):
