@@ -54,9 +54,10 @@ def start_import(database_url: str) -> subprocess.Popen[bytes]:
 
 def read_offset(pid: int, path: Path) -> int | None:
     """How far process `pid` has read into `path`, if it has it open."""
+    target = str(path.resolve())  # /proc shows the real path, whatever links lead to it
     try:
         for fd in os.listdir(f"/proc/{pid}/fd"):
-            if os.readlink(f"/proc/{pid}/fd/{fd}") == str(path):
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == target:
                 fields = Path(f"/proc/{pid}/fdinfo/{fd}").read_text().split()
                 return int(fields[fields.index("pos:") + 1])
     except (FileNotFoundError, ProcessLookupError, ValueError):
