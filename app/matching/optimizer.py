@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import csr_array, eye_array, vstack
+from scipy.sparse import csr_array
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 
@@ -72,43 +72,33 @@ def solve(weights: Mapping[str, Mapping[str, float]], remaining: Mapping[str, in
 def solve_pairs(pairs: Pairs, n_requests: int, remaining: NDArray[np.int64]) -> NDArray[np.intp]:
     """The chosen pairs, as indices into `pairs`, ascending by request.
 
-    LAPJVsp augments once per column and every column must be matched, so the columns are the
-    smaller side (the provider slots when demand exceeds supply, else the requests) and each
-    column has a private row that stands for "left empty" ("left unmatched")."""
+    LAPJVsp matches every row and augments once per row, so the rows are the smaller side: the
+    provider slots when demand exceeds supply, else the requests. Each row has one more column
+    of its own, which stands for "left empty" (or "left unmatched")."""
     slots = _slots_needed(pairs, remaining)
-    if n_requests == 0 or slots.sum() == 0:
+    n_slots = int(slots.sum())
+    if n_requests == 0 or n_slots == 0:
         return np.zeros(0, dtype=np.intp)
     keys = pairs.requests.astype(np.int64) * len(slots) + pairs.providers
     order = np.arange(len(keys)) if (np.diff(keys) > 0).all() else np.argsort(keys, kind="stable")
     by_request = Pairs(pairs.requests[order], pairs.providers[order], pairs.weights[order])
-    edges = _biadjacency(by_request, n_requests, slots)
-    # Costs are `top - weight + 1`, all positive (a zero would read as no edge); a private row
-    # costs `top + 1`, i.e. weight 0.
+    # Costs are `top - weight + 1`, all positive (a zero would read as no edge); a row's own
+    # column costs `top + 1`, i.e. weight 0.
     top = float(pairs.weights.max())
-    requests, taken = (
-        _match(edges, top + 1) if edges.shape[1] <= n_requests else _match_t(edges, top + 1)
-    )
-    providers = np.repeat(np.arange(len(slots)), slots)[taken]
-    chosen = order[np.searchsorted(keys[order], requests * len(slots) + providers)]
+    owner = np.repeat(np.arange(len(slots)), slots)
+    if n_slots <= n_requests:
+        graph = _slot_rows(by_request, slots, n_requests, top)
+        rows, columns = min_weight_full_bipartite_matching(graph)
+        filled = columns < n_requests
+        requests, providers = columns[filled], owner[rows[filled]]
+    else:
+        graph = _request_rows(by_request, slots, n_requests, top)
+        rows, columns = min_weight_full_bipartite_matching(graph)
+        matched = columns < n_slots
+        requests, providers = rows[matched], owner[columns[matched]]
+    wanted = requests.astype(np.int64) * len(slots) + providers
+    chosen = order[np.searchsorted(keys[order], wanted)]
     return np.asarray(chosen[np.argsort(requests, kind="stable")], dtype=np.intp)
-
-
-def _match(edges: csr_array, private: float) -> tuple[NDArray[np.int64], NDArray[np.intp]]:
-    """Slots as columns: (request, slot) of each filled slot."""
-    n_requests, n_slots = edges.shape
-    graph = vstack([edges, private * eye_array(n_slots, format="csr")], format="csr")
-    rows, cols = min_weight_full_bipartite_matching(graph)
-    filled = rows < n_requests
-    return rows[filled].astype(np.int64), cols[filled]
-
-
-def _match_t(edges: csr_array, private: float) -> tuple[NDArray[np.int64], NDArray[np.intp]]:
-    """Requests as columns: (request, slot) of each matched request."""
-    n_requests, n_slots = edges.shape
-    graph = vstack([edges.T, private * eye_array(n_requests, format="csr")], format="csr")
-    rows, cols = min_weight_full_bipartite_matching(graph)
-    matched = rows < n_slots
-    return cols[matched].astype(np.int64), rows[matched]
 
 
 def _slots_needed(pairs: Pairs, remaining: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -117,15 +107,52 @@ def _slots_needed(pairs: Pairs, remaining: NDArray[np.int64]) -> NDArray[np.int6
     return np.minimum(np.maximum(remaining, 0), degree).astype(np.int64)
 
 
-def _biadjacency(pairs: Pairs, n_requests: int, slots: NDArray[np.int64]) -> csr_array:
-    """Requests x slots in CSR, built row by row from pairs sorted by (request, provider): each
-    pair is an edge to every slot of its provider, at cost `top - weight + 1`."""
+def _slot_rows(pairs: Pairs, slots: NDArray[np.int64], n_requests: int, top: float) -> csr_array:
+    """Slots x (requests + one own column per slot): each slot row holds every candidate
+    request of its provider (in request order: `pairs` sorted by request, then a stable sort
+    by provider), then its own column."""
+    by_provider = np.argsort(pairs.providers, kind="stable")
+    degree = np.bincount(pairs.providers, minlength=len(slots))
+    first = np.cumsum(degree) - degree
+    owner = np.repeat(np.arange(len(slots)), slots)
+    per_row = degree[owner]
+    at = np.cumsum(per_row) - per_row
+    source = by_provider[np.repeat(first[owner] - at, per_row) + np.arange(per_row.sum())]
+    return _with_own_columns(
+        per_row, pairs.requests[source], top - pairs.weights[source] + 1.0, n_requests, top
+    )
+
+
+def _request_rows(pairs: Pairs, slots: NDArray[np.int64], n_requests: int, top: float) -> csr_array:
+    """Requests x (slots + one own column per request): each pair is an edge to every slot of
+    its provider, in order (`pairs` sorted by request, then provider)."""
     first_slot = np.cumsum(slots) - slots
     per_pair = slots[pairs.providers]
-    edge_pair = np.repeat(np.arange(len(pairs.weights)), per_pair)
-    within = np.arange(len(edge_pair)) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
-    per_request = np.bincount(pairs.requests, weights=per_pair, minlength=n_requests)
-    indptr = np.concatenate(([0], np.cumsum(per_request.astype(np.int64))))
-    indices = first_slot[pairs.providers][edge_pair] + within
-    costs = float(pairs.weights.max()) - pairs.weights[edge_pair] + 1.0
-    return csr_array((costs, indices, indptr), shape=(n_requests, int(slots.sum())))
+    source = np.repeat(np.arange(len(pairs.weights)), per_pair)
+    within = np.arange(len(source)) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
+    per_row = np.bincount(pairs.requests, weights=per_pair, minlength=n_requests).astype(np.int64)
+    columns = first_slot[pairs.providers[source]] + within
+    return _with_own_columns(
+        per_row, columns, top - pairs.weights[source] + 1.0, int(slots.sum()), top
+    )
+
+
+def _with_own_columns(
+    per_row: NDArray[np.int64],
+    columns: NDArray[np.int64],
+    costs: NDArray[np.float64],
+    shared: int,
+    top: float,
+) -> csr_array:
+    """CSR from rows of (column, cost) laid end to end, with row r's own column `shared + r`
+    added at its end at cost `top + 1`."""
+    n_rows = len(per_row)
+    indptr = np.concatenate(([0], np.cumsum(per_row + 1)))
+    index_type = np.int32 if indptr[-1] + shared + n_rows < 2**31 else np.int64
+    indices = np.empty(indptr[-1], dtype=index_type)
+    data = np.empty(indptr[-1])
+    placed = np.arange(len(columns)) + np.repeat(np.arange(n_rows), per_row)
+    indices[placed], data[placed] = columns, costs
+    own = indptr[1:] - 1
+    indices[own], data[own] = shared + np.arange(n_rows), top + 1.0
+    return csr_array((data, indices, indptr.astype(index_type)), shape=(n_rows, shared + n_rows))
