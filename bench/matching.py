@@ -379,8 +379,8 @@ def step_full_run(n_requests: int, n_providers: int, seed: int) -> dict[str, Any
         "slots": int(remaining.sum()),
         "edges": int(slots[pairs.providers].sum() + min(slots.sum(), len(instance.needs))),
         "shape": (
-            len(instance.needs) + int(slots.sum()),
             int(min(slots.sum(), len(instance.needs))),
+            len(instance.needs) + int(slots.sum()),
         ),
         "total": proposed.total,
         "solve_total": float(pairs.weights[chosen].sum()),
@@ -493,8 +493,8 @@ def report_run(run: dict[str, Any]) -> None:
     print(f"  feasible pairs (candidates over all requests): {len(run['weights']):,}")
     print(
         f"  graph edges given to the matching: {run['edges']:,} (each pair once per slot its "
-        f"provider needs, + one private edge per column), graph {run['shape'][0]:,} x "
-        f"{run['shape'][1]:,} (columns: the slots or the requests, whichever are fewer)"
+        f"provider needs, + one own column per row), graph {run['shape'][0]:,} x "
+        f"{run['shape'][1]:,} (rows: the slots or the requests, whichever are fewer)"
     )
     print(
         f"\n(1) full run (Roster + propose, as run_matching): {wall:.2f} s wall, {cpu:.2f} s CPU "
