@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cache
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
@@ -12,6 +12,7 @@ from app.assistance.router import router as assistance_router
 from app.audit.router import router as audit_router
 from app.auth.router import auth_router, clients_router, users_router
 from app.core.db import Database
+from app.core.deps import refuse_nul_characters
 from app.core.handlers import install_problem_handlers
 from app.core.health import router as health_router
 from app.core.logging import configure_logging
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        dependencies=[Depends(refuse_nul_characters)],
         docs_url="/docs",
         redoc_url=None,
     )

@@ -2,7 +2,8 @@
 
 The error statuses are read from what each route depends on, once, here, instead of being
 copied onto every route: a role guard can answer 401 and 403, any route that reads a token 401,
-`If-Match` 412 and 428, an object named in the path 404, a body 413 and 422, the database 503.
+`If-Match` 412 and 428, an object named in the path 404, a body 400 (unreadable), 413 and 422,
+the database 503.
 Routes add what only their service knows (a 409) with `responses=`. Every error is described as
 `application/problem+json` with the one `Problem` schema.
 
@@ -100,7 +101,7 @@ def _dependants(dependant: Dependant) -> Iterator[Dependant]:
 def error_statuses(route: APIRoute) -> set[int]:
     """The error statuses a route can answer, from its dependencies and parameters."""
     statuses = {int(code) for code in route.responses if str(code).isdigit()}
-    headers = set()
+    headers: set[str] = set()
     has_params = bool(route.body_field)
     for dependant in _dependants(route.dependant):
         if isinstance(dependant.call, RoleGuard):
@@ -146,7 +147,7 @@ def _declare_problems(app: FastAPI, document: dict[str, Any]) -> None:
             for status in error_statuses(route):
                 key = str(status)
                 if status == 422 and _is_fastapi_validation(responses.get(key)):
-                    responses.pop(key)
+                    responses.pop(key)  # FastAPI's own 422 describes a body we never send
                 responses[key] = _problem_response(status, responses.get(key, {}))
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
@@ -160,15 +161,15 @@ def _is_fastapi_validation(response: dict[str, Any] | None) -> bool:
     return bool(response) and "application/json" in (response or {}).get("content", {})
 
 
-def _item_operations(document: dict[str, Any], prefix: str) -> Iterator[tuple[str, str, Any]]:
-    """(path, method, operation) under `prefix/{param}`, the item itself and what hangs off it."""
+def _item_operations(document: dict[str, Any], prefix: str) -> Iterator[tuple[str, Any]]:
+    """(path, operation) under `prefix/{param}`: the item itself and what hangs off it."""
     for path, item in document["paths"].items():
         rest = path.removeprefix(prefix + "/")
         if rest == path or not rest.startswith("{"):
             continue
         for method in ITEM_METHODS:
             if method in item:
-                yield path, method, item[method]
+                yield path, item[method]
 
 
 def _link(
@@ -192,7 +193,7 @@ def _add_links(document: dict[str, Any]) -> None:
             responses = operation.get("responses", {})
             if method == "post" and "201" in responses:
                 # The created object is reached at `path/{its id}`; a revision by its number.
-                for target_path, _, target in _item_operations(document, path):
+                for target_path, target in _item_operations(document, path):
                     param = target_path.removeprefix(path + "/{").split("}", 1)[0]
                     field = "number" if param == "number" else "id"
                     link = _link(target, param, f"$response.body#/{field}", path)
@@ -202,7 +203,7 @@ def _add_links(document: dict[str, Any]) -> None:
                 prefix, rest = path.split("/{", 1)
                 param = rest.split("}", 1)[0]
                 item_path = f"{prefix}/{{{param}}}"
-                for target_path, _, target in _item_operations(document, prefix):
+                for target_path, target in _item_operations(document, prefix):
                     if target_path == item_path or target_path.startswith(item_path + "/"):
                         link = _link(target, param, f"$request.path.{param}", path)
                         responses["200"].setdefault("links", {})[target["operationId"]] = link

@@ -65,7 +65,7 @@ class ProviderCreate(ProviderFields):
     kind: ProviderKind
     languages: Annotated[list[LanguageCode], Field(min_length=1, max_length=20)]
     modalities: Annotated[list[Modality], Field(min_length=1, max_length=3)]
-    capacity: Annotated[int, Field(ge=0, le=100)] = 1
+    capacity: Annotated[JsonInt, Field(ge=0, le=100)] = 1
 
 
 class ProviderRead(BaseModel):
