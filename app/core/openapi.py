@@ -2,8 +2,8 @@
 
 The error statuses are read from what each route depends on, once, here, instead of being
 copied onto every route: a role guard can answer 401 and 403, any route that reads a token 401,
-`If-Match` 412 and 428, an object named in the path 404, a body 400 (unreadable), 413 and 422,
-the database 503.
+`If-Match` 412 and 428, an object named in the path 404 (and 412 when it is changed), a body 400
+(unreadable), 413 and 422, the database 503.
 Routes add what only their service knows (a 409) with `responses=`. Every error is described as
 `application/problem+json` with the one `Problem` schema.
 
@@ -33,7 +33,8 @@ DESCRIPTIONS = {
     403: "The caller's role may not do this",
     404: "Not found, or not visible to this caller (another State's object is 404, never 403)",
     409: "Conflicts with the object's current state",
-    412: "`If-Match` does not match the current `ETag`: reload and retry",
+    412: "The object changed meanwhile (`If-Match` is not its `ETag`, or another request got "
+    "there first): reload and retry",
     413: "The request body is larger than MAX_BODY_BYTES (MAX_UPLOAD_BYTES for uploads)",
     422: "The request is not valid; `errors` names each failing field",
     428: "`If-Match` is required: send the `ETag` of the version being changed",
@@ -115,6 +116,8 @@ def error_statuses(route: APIRoute) -> set[int]:
         has_params |= bool(dependant.path_params or dependant.cookie_params)
     if route.dependant.path_params:
         statuses.add(404)
+        if route.methods - {"GET", "HEAD"}:
+            statuses.add(412)  # a change can lose the race for a versioned row
     if "if-match" in headers:
         statuses |= {412, 428}
     if route.body_field is not None:
