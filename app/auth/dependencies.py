@@ -51,7 +51,7 @@ def load_principal(db: Session, subject: str) -> Principal:
     )
 
 
-def current_principal(
+async def current_principal(
     principal: Annotated[Principal | None, Depends(optional_principal)],
 ) -> Principal:
     if principal is None:
@@ -65,7 +65,9 @@ class RoleGuard:
     def __init__(self, *roles: Role) -> None:
         self.roles = frozenset(roles)
 
-    def __call__(self, principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    async def __call__(
+        self, principal: Annotated[Principal, Depends(current_principal)]
+    ) -> Principal:
         if principal.role not in self.roles:
             raise Forbidden(f"the role {principal.role} may not call this operation")
         return principal
@@ -77,7 +79,7 @@ class RoleGuard:
 class PublicAccess:
     """Anyone may call; a valid token, when sent, identifies the caller."""
 
-    def __call__(
+    async def __call__(
         self, principal: Annotated[Principal | None, Depends(optional_principal)]
     ) -> Principal | None:
         return principal

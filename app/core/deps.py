@@ -14,18 +14,24 @@ from app.core.errors import UnprocessableContent
 from app.core.settings import Settings
 
 
-def get_database(request: Request) -> Database:
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` one in the thread
+# pool, a hop per dependency per request.
+async def get_database(request: Request) -> Database:
+    return _database(request)
+
+
+def _database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 
 
 def get_session(request: Request) -> Iterator[Session]:
     """The request's transaction: committed when the handler returns, rolled back if it raises."""
-    with get_database(request).transaction() as session:
+    with _database(request).transaction() as session:
         yield session
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -35,22 +41,33 @@ DbSession = Annotated[Session, Depends(get_session, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_app_settings)]
 
 
-def _query_names(route: APIRoute) -> set[str]:
-    flat = get_flat_dependant(route.dependant, skip_repeats=True)
-    return {field.alias for field in flat.query_params}
+_QUERY_NAMES = "item10_query_names"  # kept on the route itself: routes are not hashable
+
+
+def _query_names(route: APIRoute) -> frozenset[str]:
+    """The query parameters a route takes, worked out once per route."""
+    names: frozenset[str] | None = getattr(route, _QUERY_NAMES, None)
+    if names is None:
+        flat = get_flat_dependant(route.dependant, skip_repeats=True)
+        names = frozenset(field.alias for field in flat.query_params)
+        setattr(route, _QUERY_NAMES, names)
+    return names
 
 
 async def refuse_nul_characters(request: Request) -> None:
     """A NUL character in a query parameter or form field a route takes is 422, as in a JSON
     body (`Strict`): PostgreSQL can neither store nor compare text that holds one."""
+    is_form = "form" in request.headers.get("content-type", "")
+    if not request.scope.get("query_string") and not is_form:
+        return  # nothing to look at: most requests
     route = request.scope.get("route")
-    names = _query_names(route) if isinstance(route, APIRoute) else set()
+    names = _query_names(route) if isinstance(route, APIRoute) else frozenset()
     fields: list[tuple[str, str, Any]] = [
         ("query", name, value)
         for name, value in request.query_params.multi_items()
         if name in names
     ]
-    if "form" in request.headers.get("content-type", ""):
+    if is_form:
         fields += [("body", name, value) for name, value in (await request.form()).multi_items()]
     errors = [
         {"loc": [where, name], "msg": "text must not contain NUL characters", "type": "value_error"}
