@@ -226,9 +226,7 @@ def publish_assistance_request(
 ) -> AnyRequestView:
     """The State invites partners: its view of the request becomes public (never priority or
     internal notes). Submitted requests only."""
-    request = service.get_request(db, who, request_id)
-    moved = service.set_published(db, who, request, True, if_match)
-    return _shown(db, who, moved, response, settings)
+    return _publication(db, who, settings, request_id, response, if_match, published=True)
 
 
 @router.post(
@@ -246,8 +244,21 @@ def unpublish_assistance_request(
     if_match: IfMatch = None,
 ) -> AnyRequestView:
     """The State takes a published request back: OHCHR (and providers it was offered to) only."""
+    return _publication(db, who, settings, request_id, response, if_match, published=False)
+
+
+def _publication(
+    db: DbSession,
+    who: Principal,
+    settings: AppSettings,
+    request_id: uuid.UUID,
+    response: Response,
+    if_match: str | None,
+    *,
+    published: bool,
+) -> AnyRequestView:
     request = service.get_request(db, who, request_id)
-    moved = service.set_published(db, who, request, False, if_match)
+    moved = service.set_published(db, who, request, published, if_match)
     return _shown(db, who, moved, response, settings)
 
 

@@ -6,11 +6,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.auth.models import Role
 from app.core.pagination import Page
-from app.core.schemas import JsonBool, Strict
+from app.core.schemas import JsonBool, StateCode, Strict
 
-StateCode = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z]{3}$", to_upper=True, min_length=3, max_length=3)
-]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Email = Annotated[
     str,

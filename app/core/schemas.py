@@ -39,9 +39,13 @@ JsonNumber = Annotated[float, StrictType()]
 JsonDate = Annotated[dt.date, BeforeValidator(_date_text)]
 IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_datetime_text)]
 
-# Codes taken in either case and kept as the reference data writes them: "en" (ISO 639-1).
+# Codes taken in either case and kept as the reference data writes them: "en" (ISO 639-1),
+# "WSM" (ISO 3166-1 alpha-3).
 LanguageCode = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_lower=True, min_length=2, max_length=2)
+]
+StateCode = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z]{3}$", to_upper=True, min_length=3, max_length=3)
 ]
 
 

@@ -6,15 +6,12 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from app.assistance.models import Modality
 from app.core.pagination import Page
-from app.core.schemas import JsonBool, JsonDate, JsonInt, LanguageCode, Strict
+from app.core.schemas import JsonBool, JsonDate, JsonInt, LanguageCode, StateCode, Strict
 from app.expertise.models import ProviderKind
 from app.taxonomies.vocabularies import AssistanceType
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-StateCode = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z]{3}$", to_upper=True, min_length=3, max_length=3)
-]
 Region = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 
 
