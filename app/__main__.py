@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from app.auth.models import Role
 from app.core.db import Database
 from app.core.errors import Problem
+from app.core.principal import Role
 from app.core.settings import get_settings
 from app.recommendations.schemas import ImportReport
 
@@ -19,7 +19,7 @@ def _database() -> Database:
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
-    from app.core.migrate import migrate
+    from app.migrate import migrate
 
     changed = migrate(_database())
     print(f"database at the current schema; {changed} reference rows added or refreshed")

@@ -8,10 +8,10 @@ from sqlmodel import Session, select
 from app.assistance.lifecycle import Verb
 from app.assistance.schemas import RequestCreate, VerbBody
 from app.assistance.service import apply_verb, create_request
-from app.auth.models import Role, User
-from app.auth.principal import Principal, PrincipalKind
+from app.auth.models import User
 from app.auth.schemas import UserCreate
 from app.auth.service import create_user
+from app.core.principal import Principal, PrincipalKind, Role
 from app.expertise.schemas import ProviderCreate
 from app.expertise.service import create_provider
 from app.progress.schemas import ReportCreate

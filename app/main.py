@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 
 from app.assistance.router import router as assistance_router
 from app.audit.router import router as audit_router
+from app.auth.dependencies import load_principal
 from app.auth.router import auth_router, clients_router, users_router
 from app.core.db import Database
 from app.core.deps import refuse_nul_characters
@@ -24,12 +25,7 @@ from app.core.ratelimit import RateLimitMiddleware
 from app.core.security import prepare_decoy_hash
 from app.core.settings import Settings, get_settings
 from app.expertise.router import router as providers_router
-from app.matching.router import (
-    assignments_router,
-    candidates_router,
-    joint_router,
-    runs_router,
-)
+from app.matching.router import assignments_router, candidates_router, joint_router, runs_router
 from app.progress.overview import router as overview_router
 from app.progress.router import router as progress_router
 from app.recommendations.router import catalogue_router, clusters_router, imports_router
@@ -98,6 +94,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.load_principal = load_principal
     install_problem_handlers(app)
     app.include_router(health_router)
     app.include_router(metrics_router)

@@ -125,7 +125,7 @@ def _recommendation_columns() -> list[str]:
 
 
 def step_migrate(url: str) -> float:
-    from app.core.migrate import migrate
+    from app.migrate import migrate
 
     database = _database(url)
     start = time.perf_counter()

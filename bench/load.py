@@ -1279,7 +1279,7 @@ def throwaway_postgres(admin_url: str) -> Iterator[str]:
 
 def bench(args: argparse.Namespace, url: str, workdir: Path) -> None:
     from app.core.db import Database
-    from app.core.migrate import migrate
+    from app.migrate import migrate
 
     mix = Mix.of(args.clients)
     print(f"database {url.rsplit('/', 1)[-1]}", flush=True)

@@ -173,7 +173,8 @@ def build_instance(n_requests: int, n_providers: int, seed: int) -> Instance:
     (a few States of one sub-region for advisers, dozens of one region for UN agencies, remote
     consultants), modalities by kind, 1-3 availability windows of 2-12 months, capacity 1-5
     with 40 % partly or fully occupied; peer States have a home State."""
-    from app.assistance.priority import PriorityInputs, PriorityWeights, priority
+    from app.assistance.priority import PriorityInputs, priority
+    from app.core.settings import PriorityWeights
     from app.matching.scoring import ProviderOffer, RequestNeeds
     from app.states.reference import load_reference_states
     from app.taxonomies.vocabularies import AssistanceType

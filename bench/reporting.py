@@ -515,8 +515,9 @@ def load(url: str, recommendations: int, reports: int) -> Loaded:
 
 def make_focal_point(url: str, state: str, secret: str) -> tuple[uuid.UUID, str]:
     """A focal point of `state` and an access token the production settings accept."""
-    from app.auth.models import Role, User
+    from app.auth.models import User
     from app.core.db import Database
+    from app.core.principal import Role
     from app.core.security import hash_password, issue_access_token
     from app.core.settings import Environment, Settings
 
@@ -1017,7 +1018,7 @@ def _timed(label: str, step: Callable[[], Any]) -> Any:
 
 def bench(args: argparse.Namespace, url: str, workdir: Path) -> None:
     from app.core.db import Database
-    from app.core.migrate import migrate
+    from app.migrate import migrate
 
     print(f"database {urlsplit(url).path.lstrip('/')}", flush=True)
     database = Database.from_url(url)

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import Connection
 
-from app.core.all_models import metadata
+from app.all_models import metadata
 from app.core.db import make_engine
 from app.core.migrate import include_object
 from app.core.settings import get_settings

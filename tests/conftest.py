@@ -17,9 +17,9 @@ from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
 from app.core.db import Database, make_engine
-from app.core.migrate import migrate
 from app.core.settings import Settings
 from app.main import create_app
+from app.migrate import migrate
 from tests.databases import throwaway_database
 
 TEST_SECRET = "test-secret-" + "x" * 40

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
-from app.auth.models import ApiClient, Role, User
-from app.auth.principal import PrincipalKind
+from app.auth.models import ApiClient, User
+from app.core.principal import PrincipalKind, Role
 from app.core.security import hash_client_secret, hash_password, issue_access_token
 from app.core.settings import Settings
 

@@ -10,8 +10,8 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.auth.dependencies import PublicAccess, RoleGuard
-from app.auth.models import Role
+from app.core.guards import PublicAccess, RoleGuard
+from app.core.principal import Role
 from app.core.settings import Settings
 from app.main import create_app
 from tests.factories import auth, make_user

@@ -13,7 +13,7 @@ everything else reads this table.
 from enum import StrEnum
 
 from app.assistance.models import RequestStage as S
-from app.auth.models import OHCHR_ROLES, Role
+from app.core.principal import OHCHR_ROLES, Role
 
 
 class Verb(StrEnum):

@@ -8,7 +8,7 @@ from sqlalchemy import Index, Numeric, Text
 from sqlmodel import Field, SQLModel
 
 from app.core.models import JSONType, UTCDateTime, Versioned, enum_type, new_id, utcnow
-from app.taxonomies.vocabularies import AssistanceType
+from app.taxonomies.vocabularies import AssistanceType, Modality
 
 
 class RequestStage(StrEnum):
@@ -22,12 +22,6 @@ class RequestStage(StrEnum):
     in_delivery = "in_delivery"
     completed = "completed"
     withdrawn = "withdrawn"
-
-
-class Modality(StrEnum):
-    remote = "remote"
-    in_country = "in_country"
-    regional = "regional"
 
 
 class Urgency(StrEnum):

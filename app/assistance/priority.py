@@ -6,28 +6,15 @@ countries emerging from conflict and other countries with particular needs; urge
 severity of the barriers behind the request and time waited complete the picture.
 
 Weights are configuration: `PRIORITY_WEIGHTS` in the environment, as JSON with any of the
-fields below (e.g. `{"ldc": 4, "waiting_per_day": 0.1}`).
+fields of `app.core.settings.PriorityWeights` (e.g. `{"ldc": 4, "waiting_per_day": 0.1}`).
 """
 
 import datetime as dt
 from dataclasses import dataclass
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-
-class PriorityWeights(BaseModel):
-    ldc: float = 3.0
-    sids: float = 3.0
-    emerging_from_conflict: float = 3.0
-    particular_needs: float = 2.0
-    urgency: dict[str, float] = Field(
-        default_factory=lambda: {"low": 0.0, "medium": 1.0, "high": 2.0, "critical": 3.0}
-    )
-    shortfall_severity: dict[str, float] = Field(
-        default_factory=lambda: {"low": 0.5, "medium": 1.0, "high": 2.0, "critical": 3.0}
-    )
-    waiting_per_day: float = 0.05
-    waiting_cap: float = 3.0
+from app.core.settings import PriorityWeights
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,13 @@ from app.assistance.schemas import (
     TransitionList,
     VerbBody,
 )
-from app.auth.dependencies import Anyone, FocalPoint, StateMember, require
-from app.auth.models import Role
-from app.auth.principal import Principal
 from app.core.concurrency import IfMatch, set_etag
 from app.core.deps import AppSettings, DbSession
+from app.core.guards import Anyone, FocalPoint, StateMember, require
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.openapi import conflict, refusal
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from app.core.principal import Principal, Role
 from app.taxonomies.vocabularies import AssistanceType
 
 router = APIRouter(prefix="/assistance-requests", tags=["assistance-requests"])

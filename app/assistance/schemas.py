@@ -4,11 +4,11 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
-from app.assistance.models import Modality, RequestStage, Urgency
+from app.assistance.models import RequestStage, Urgency
 from app.assistance.priority import Priority
 from app.core.pagination import Page
 from app.core.schemas import JsonBool, JsonDate, JsonNumber, LanguageCode, Strict
-from app.taxonomies.vocabularies import AssistanceType
+from app.taxonomies.vocabularies import AssistanceType, Modality
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]

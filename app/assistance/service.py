@@ -48,19 +48,18 @@ from app.assistance.schemas import (
     VerbBody,
 )
 from app.audit.service import record
-from app.auth.models import Role, User
-from app.auth.principal import Principal
+from app.auth.models import User
 from app.core.concurrency import require_match
 from app.core.errors import Forbidden, IllegalTransition, NotFound, UnprocessableContent
 from app.core.models import utcnow
-from app.core.ownership import own_recommendation_ids
 from app.core.pagination import paginate
+from app.core.principal import Principal, Role
 from app.core.publication import Stage
 from app.core.settings import Settings, get_settings
 from app.events.outbox import emit
-from app.expertise.models import Provider
-from app.matching.models import Assignment
+from app.expertise.models import Assignment, Provider
 from app.matching.release import release_for_request
+from app.recommendations.ownership import own_recommendation_ids
 from app.shortfalls.models import Shortfall
 from app.states.models import State
 from app.taxonomies.models import Theme, term_key

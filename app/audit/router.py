@@ -6,11 +6,10 @@ from fastapi import APIRouter, Depends, Query
 from app.audit import service
 from app.audit.models import AuditEvent
 from app.audit.schemas import AuditEventPage, AuditEventRead
-from app.auth.dependencies import require
-from app.auth.models import Role
-from app.auth.principal import Principal
 from app.core.deps import DbSession
+from app.core.guards import require
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from app.core.principal import Principal, Role
 from app.core.schemas import IsoDateTime
 
 router = APIRouter(prefix="/audit-events", tags=["audit"])

@@ -8,11 +8,10 @@ from pydantic import BaseModel
 from sqlmodel import Session, select
 
 from app.audit.models import AuditEvent
-from app.auth.models import Role
-from app.auth.principal import Principal
 from app.core.context import current_request_id
 from app.core.errors import Forbidden
 from app.core.pagination import paginate
+from app.core.principal import Principal, Role
 
 Snapshot = BaseModel | dict[str, Any] | None
 

@@ -1,37 +1,17 @@
-"""Route guards. Every route declares who may call it with exactly one of these:
-
-    who: Annotated[Principal, Depends(require(Role.ohchr_admin))]
-    who: Annotated[Principal | None, Depends(public)]
-
-A test walks `app.routes` and fails on any route that declares neither.
-"""
+"""Which account a token's subject names, as it is now. The app is wired with this loader
+(`app.core.guards.PrincipalLoader`), so every route guard sees accounts as they are."""
 
 import uuid
-from typing import Annotated
 
-from fastapi import Depends
-from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
-from app.auth.models import ApiClient, Role, User
-from app.auth.principal import Principal, PrincipalKind
-from app.core.deps import AppSettings, DbSession
-from app.core.errors import Forbidden, Unauthorized
-from app.core.security import decode_access_token
-
-bearer_token = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
-
-
-def optional_principal(
-    db: DbSession, settings: AppSettings, token: Annotated[str | None, Depends(bearer_token)]
-) -> Principal | None:
-    if token is None:
-        return None
-    return load_principal(db, decode_access_token(settings, token)["sub"])
+from app.auth.models import ApiClient, User
+from app.core.errors import Unauthorized
+from app.core.principal import Principal, PrincipalKind
 
 
 def load_principal(db: Session, subject: str) -> Principal:
-    """The account behind a token's subject, as it is now: deactivated or revoked is refused."""
+    """The account behind a token's subject: deactivated or revoked is refused."""
     kind, _, raw_id = subject.partition(":")
     try:
         account_id = uuid.UUID(raw_id)
@@ -49,53 +29,3 @@ def load_principal(db: Session, subject: str) -> Principal:
     return Principal(
         id=account.id, kind=PrincipalKind(kind), role=account.role, state_code=account.state_code
     )
-
-
-async def current_principal(
-    principal: Annotated[Principal | None, Depends(optional_principal)],
-) -> Principal:
-    if principal is None:
-        raise Unauthorized("send a bearer token from POST /api/v1/auth/token")
-    return principal
-
-
-class RoleGuard:
-    """Admits the listed roles; any other authenticated caller is 403, an anonymous one 401."""
-
-    def __init__(self, *roles: Role) -> None:
-        self.roles = frozenset(roles)
-
-    async def __call__(
-        self, principal: Annotated[Principal, Depends(current_principal)]
-    ) -> Principal:
-        if principal.role not in self.roles:
-            raise Forbidden(f"the role {principal.role} may not call this operation")
-        return principal
-
-    def __repr__(self) -> str:
-        return f"require({', '.join(sorted(self.roles))})"
-
-
-class PublicAccess:
-    """Anyone may call; a valid token, when sent, identifies the caller."""
-
-    async def __call__(
-        self, principal: Annotated[Principal | None, Depends(optional_principal)]
-    ) -> Principal | None:
-        return principal
-
-
-def require(*roles: Role) -> RoleGuard:
-    return RoleGuard(*roles)
-
-
-public = PublicAccess()
-any_role = require(*Role)
-admin_only = require(Role.ohchr_admin)
-
-Authenticated = Annotated[Principal, Depends(any_role)]
-StateMember = Annotated[Principal, Depends(require(Role.state_contributor, Role.state_focal_point))]
-FocalPoint = Annotated[Principal, Depends(require(Role.state_focal_point))]
-Officer = Annotated[Principal, Depends(require(Role.ohchr_officer, Role.ohchr_admin))]
-Admin = Annotated[Principal, Depends(admin_only)]
-Anyone = Annotated[Principal | None, Depends(public)]

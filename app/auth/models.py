@@ -2,28 +2,12 @@
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import BigInteger, Integer
 from sqlmodel import Field, SQLModel
 
 from app.core.models import UTCDateTime, Versioned, enum_type, new_id, utcnow
-
-
-class Role(StrEnum):
-    state_contributor = "state_contributor"
-    state_focal_point = "state_focal_point"
-    ohchr_officer = "ohchr_officer"
-    ohchr_admin = "ohchr_admin"
-    provider = "provider"
-
-    @property
-    def is_state_role(self) -> bool:
-        return self in STATE_ROLES
-
-
-STATE_ROLES = frozenset({Role.state_contributor, Role.state_focal_point})
-OHCHR_ROLES = frozenset({Role.ohchr_officer, Role.ohchr_admin})
+from app.core.principal import Role
 
 
 class User(Versioned, table=True):

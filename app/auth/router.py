@@ -7,9 +7,7 @@ from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response
 from pydantic import BaseModel
 
 from app.auth import service, tokens
-from app.auth.dependencies import Admin, Authenticated, public, require
-from app.auth.models import ApiClient, Role, User
-from app.auth.principal import Principal
+from app.auth.models import ApiClient, User
 from app.auth.schemas import (
     ApiClientCreate,
     ApiClientCreated,
@@ -25,9 +23,11 @@ from app.auth.schemas import (
 from app.core.concurrency import IfMatch, set_etag
 from app.core.deps import AppSettings, DbSession
 from app.core.errors import OAuthError
+from app.core.guards import Admin, Authenticated, public, require
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.openapi import conflict
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from app.core.principal import Principal, Role
 
 auth_router = APIRouter(prefix="/auth", tags=["auth"])
 users_router = APIRouter(prefix="/users", tags=["users"])

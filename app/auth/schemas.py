@@ -4,8 +4,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.auth.models import Role
 from app.core.pagination import Page
+from app.core.principal import Role
 from app.core.schemas import JsonBool, StateCode, Strict
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

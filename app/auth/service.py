@@ -11,8 +11,7 @@ from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.audit.service import record
-from app.auth.models import ApiClient, Role, User
-from app.auth.principal import Principal
+from app.auth.models import ApiClient, User
 from app.auth.schemas import (
     ApiClientCreate,
     ApiClientCreated,
@@ -25,6 +24,7 @@ from app.core.concurrency import require_match
 from app.core.errors import Conflict, Forbidden, NotFound, UnprocessableContent
 from app.core.models import utcnow
 from app.core.pagination import paginate
+from app.core.principal import Principal, Role
 from app.core.security import hash_client_secret, hash_password, new_client_secret
 from app.states.models import State
 

@@ -6,10 +6,10 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from app.auth.models import ApiClient, LoginFailure, User
-from app.auth.principal import PrincipalKind
 from app.auth.schemas import TokenResponse
 from app.core.errors import OAuthError, TooManyRequests
 from app.core.models import utcnow
+from app.core.principal import PrincipalKind
 from app.core.security import (
     burn_password_check,
     client_secret_matches,

@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from sqlalchemy import text
 
-from app.auth.dependencies import public
 from app.core.db import Database
 from app.core.deps import get_database
 from app.core.errors import ServiceUnavailable
+from app.core.guards import public
 
 router = APIRouter(tags=["health"], dependencies=[Depends(public)])
 

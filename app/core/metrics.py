@@ -17,7 +17,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-from app.auth.dependencies import public
+from app.core.guards import public
 
 REQUESTS = Counter(
     "item10_http_requests_total", "HTTP requests answered", ["method", "route", "status"]

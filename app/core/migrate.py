@@ -1,4 +1,4 @@
-"""Bring a database to the current schema and reference data."""
+"""Alembic: the migrations directory, what the models describe, and the upgrade."""
 
 from pathlib import Path
 
@@ -37,15 +37,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-def migrate(database: Database) -> int:
-    """`alembic upgrade head`, then load the shipped reference data (States, SDGs). Idempotent.
-
-    Returns how many reference rows were added or refreshed."""
-    # Imported here: the reference loaders need the models, which need the schema to exist.
-    from app.states.service import sync_reference_states
-    from app.taxonomies.service import sync_reference_sdgs
-
+def upgrade_schema(database: Database) -> None:
+    """`alembic upgrade head` on the database."""
     with database.engine.begin() as connection:
         command.upgrade(alembic_config(connection), "head")
-    with database.transaction() as session:
-        return sync_reference_states(session) + sync_reference_sdgs(session)

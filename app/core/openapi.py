@@ -20,9 +20,9 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.auth.dependencies import RoleGuard, optional_principal
 from app.core.deps import get_database, get_session
 from app.core.errors import PROBLEM_MEDIA_TYPE
+from app.core.guards import RoleGuard, optional_principal
 
 PROBLEM_REF = "#/components/schemas/Problem"
 ITEM_METHODS = ("get", "patch", "delete", "post")

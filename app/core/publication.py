@@ -15,10 +15,9 @@ from typing import Any
 from sqlalchemy import ColumnElement
 from sqlmodel import Field, col
 
-from app.auth.models import Role
-from app.auth.principal import Principal
 from app.core.errors import Conflict, Forbidden, IllegalTransition
 from app.core.models import UTCDateTime, Versioned, enum_type, utcnow
+from app.core.principal import Principal, Role
 
 
 class Stage(StrEnum):

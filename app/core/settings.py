@@ -6,14 +6,30 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-
-from app.assistance.priority import PriorityWeights
 
 VAR_DIR = Path("var")
 DEV_SECRET_FILE = VAR_DIR / "jwt_secret"
 MIN_SECRET_LENGTH = 32
+
+
+class PriorityWeights(BaseModel):
+    """`PRIORITY_WEIGHTS`: the points each part of a request's priority is worth
+    (applied in app/assistance/priority.py)."""
+
+    ldc: float = 3.0
+    sids: float = 3.0
+    emerging_from_conflict: float = 3.0
+    particular_needs: float = 2.0
+    urgency: dict[str, float] = Field(
+        default_factory=lambda: {"low": 0.0, "medium": 1.0, "high": 2.0, "critical": 3.0}
+    )
+    shortfall_severity: dict[str, float] = Field(
+        default_factory=lambda: {"low": 0.5, "medium": 1.0, "high": 2.0, "critical": 3.0}
+    )
+    waiting_per_day: float = 0.05
+    waiting_cap: float = 3.0
 
 
 class Environment(StrEnum):
@@ -37,7 +53,7 @@ class Settings(BaseSettings):
     jwt_issuer: str = "item10-platform"
     jwt_audience: str = "item10-api"
     log_level: str = "INFO"
-    # JSON objects; see app/assistance/priority.py and app/assistance/queue.py.
+    # JSON objects, applied in app/assistance/priority.py and app/assistance/queue.py.
     priority_weights: PriorityWeights = Field(default_factory=PriorityWeights)
     service_targets: dict[str, int] = Field(
         default_factory=lambda: {"submitted": 10, "in_triage": 15, "accepted": 30}

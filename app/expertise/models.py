@@ -1,13 +1,15 @@
-"""The expertise roster: who can help, with what, where, in which languages, and when."""
+"""The expertise roster: who can help, with what, where, in which languages, and when; and the
+assignments offered to each provider, which use up its capacity."""
 
+import datetime as dt
 import uuid
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Text
+from sqlalchemy import Float, Index, Text
 from sqlmodel import Field
 
-from app.core.models import JSONType, Versioned, enum_type, new_id
+from app.core.models import JSONType, UTCDateTime, Versioned, enum_type, new_id
 
 
 class ProviderKind(StrEnum):
@@ -45,3 +47,32 @@ class Provider(Versioned, table=True):
     user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", index=True)
     is_active: bool = Field(default=True)
     notes: str = Field(default="", sa_type=Text)
+
+
+class AssignmentStatus(StrEnum):
+    proposed = "proposed"
+    accepted = "accepted"
+    declined = "declined"
+    completed = "completed"
+    withdrawn = "withdrawn"
+
+
+# Proposed offers reserve capacity; accepted ones consume it; the rest free it.
+OCCUPYING = (AssignmentStatus.proposed, AssignmentStatus.accepted)
+
+
+class Assignment(Versioned, table=True):
+    __tablename__ = "assignments"
+    __table_args__ = (Index("ix_assignments_provider_status", "provider_id", "status"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    request_id: uuid.UUID = Field(foreign_key="assistance_requests.id", index=True)
+    provider_id: uuid.UUID = Field(foreign_key="providers.id")
+    status: AssignmentStatus = Field(
+        default=AssignmentStatus.proposed, sa_type=enum_type(AssignmentStatus), index=True
+    )
+    score: float | None = Field(default=None, sa_type=Float)
+    offered_by_id: uuid.UUID | None = Field(default=None)
+    matching_run_id: uuid.UUID | None = Field(default=None)
+    responded_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decline_reason: str | None = Field(default=None, max_length=2000)

@@ -3,9 +3,9 @@ import uuid
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from app.auth.dependencies import Officer
 from app.core.concurrency import IfMatch, set_etag
 from app.core.deps import DbSession
+from app.core.guards import Officer
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.expertise import service

@@ -4,11 +4,10 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from app.assistance.models import Modality
 from app.core.pagination import Page
 from app.core.schemas import JsonBool, JsonDate, JsonInt, LanguageCode, StateCode, Strict
 from app.expertise.models import ProviderKind
-from app.taxonomies.vocabularies import AssistanceType
+from app.taxonomies.vocabularies import AssistanceType, Modality
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]

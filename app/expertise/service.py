@@ -8,14 +8,13 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.audit.service import record
-from app.auth.models import Role, User
-from app.auth.principal import Principal
+from app.auth.models import User
 from app.core.concurrency import require_match
 from app.core.errors import NotFound, UnprocessableContent
 from app.core.pagination import paginate
-from app.expertise.models import Provider, ProviderKind
+from app.core.principal import Principal, Role
+from app.expertise.models import OCCUPYING, Assignment, Provider, ProviderKind
 from app.expertise.schemas import ProviderCreate, ProviderFields, ProviderRead
-from app.matching.models import OCCUPYING, Assignment
 from app.states.models import State
 
 

@@ -4,7 +4,7 @@ from sqlmodel import Session, col, select
 
 from app.assistance.lifecycle import Verb
 from app.assistance.models import AssistanceRequest
-from app.matching.models import OCCUPYING, Assignment, AssignmentStatus
+from app.expertise.models import OCCUPYING, Assignment, AssignmentStatus
 
 RELEASED_AS = {Verb.complete: AssignmentStatus.completed, Verb.withdraw: AssignmentStatus.withdrawn}
 

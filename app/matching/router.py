@@ -5,16 +5,15 @@ from fastapi import APIRouter, Body, Depends, Request, Response
 from pydantic import BaseModel
 
 from app.assistance import service as assistance
-from app.auth.dependencies import Officer, require
-from app.auth.models import OHCHR_ROLES, Role
-from app.auth.principal import Principal
 from app.core.concurrency import set_etag
 from app.core.deps import AppSettings, DbSession
+from app.core.guards import Officer, require
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.openapi import conflict, refusal
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from app.core.principal import OHCHR_ROLES, Principal, Role
+from app.expertise.models import AssignmentStatus
 from app.matching import service
-from app.matching.models import AssignmentStatus
 from app.matching.schemas import (
     AssignmentCreate,
     AssignmentPage,

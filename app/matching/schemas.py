@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from app.core.pagination import Page
 from app.core.schemas import Strict
-from app.matching.models import AssignmentStatus
+from app.expertise.models import AssignmentStatus
 
 
 class CandidateRead(BaseModel):

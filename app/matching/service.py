@@ -15,16 +15,16 @@ from app.assistance.lifecycle import Verb
 from app.assistance.models import AssistanceRequest, RequestStage
 from app.assistance.schemas import OfficerRequestView
 from app.audit.service import record
-from app.auth.principal import Principal
 from app.core.errors import Conflict, NotFound, UnprocessableContent
 from app.core.models import utcnow
 from app.core.pagination import paginate
+from app.core.principal import Principal
 from app.core.settings import Settings
 from app.events.outbox import emit
-from app.expertise.models import Provider
+from app.expertise.models import OCCUPYING, Assignment, AssignmentStatus, Provider
 from app.expertise.service import occupied
 from app.matching import scoring
-from app.matching.models import OCCUPYING, Assignment, AssignmentStatus, MatchingRun
+from app.matching.models import MatchingRun
 from app.matching.proposal import propose
 from app.matching.schemas import (
     AssignmentRead,

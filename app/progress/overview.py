@@ -11,9 +11,9 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, func, select
 from sqlmodel import Session, col
 
-from app.auth.dependencies import Anyone
-from app.auth.principal import Principal
 from app.core.deps import DbSession
+from app.core.guards import Anyone
+from app.core.principal import Principal
 from app.core.publication import Stage, Visibility
 from app.progress.models import ProgressReport, ProgressReportRecommendation
 from app.recommendations.models import Recommendation, RecommendationSdg, RecommendationTheme

@@ -14,12 +14,11 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.audit.service import record
-from app.auth.principal import Principal
 from app.core.concurrency import require_match
 from app.core.errors import Conflict, NotFound, UnprocessableContent
 from app.core.models import utcnow
-from app.core.ownership import own_recommendation_ids
 from app.core.pagination import paginate
+from app.core.principal import Principal
 from app.core.publication import (
     FOCAL_POINT,
     PUBLICATION_MOVES,
@@ -46,6 +45,7 @@ from app.progress.schemas import (
     RevisionCreate,
     RevisionRead,
 )
+from app.recommendations.ownership import own_recommendation_ids
 
 CONTENT_FIELDS = tuple(ReportContentColumns.model_fields)
 

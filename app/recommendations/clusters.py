@@ -10,12 +10,12 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from app.audit.service import record
-from app.auth.principal import Principal
 from app.core.concurrency import require_match
 from app.core.errors import Conflict, NotFound
-from app.core.ownership import own_recommendation_ids
 from app.core.pagination import paginate
+from app.core.principal import Principal
 from app.recommendations.models import ClusterMember, RecommendationCluster
+from app.recommendations.ownership import own_recommendation_ids
 from app.recommendations.schemas import ClusterCreate, ClusterRead, ClusterUpdate
 
 

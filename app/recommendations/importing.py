@@ -19,9 +19,9 @@ from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
 
 from app.audit.service import record
-from app.auth.principal import Principal
 from app.core.errors import UnprocessableContent
 from app.core.models import utcnow
+from app.core.principal import Principal
 from app.recommendations.importers import (
     ImportFormat,
     ParsedRecommendation,

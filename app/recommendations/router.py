@@ -10,10 +10,10 @@ from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel
 from sqlmodel import col, select
 
-from app.auth.dependencies import Admin, Anyone, FocalPoint, StateMember
 from app.core.concurrency import IfMatch, set_etag
 from app.core.deps import DbSession
 from app.core.errors import NotFound
+from app.core.guards import Admin, Anyone, FocalPoint, StateMember
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.openapi import conflict
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate

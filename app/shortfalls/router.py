@@ -4,13 +4,13 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel
 
-from app.auth.dependencies import Anyone, FocalPoint, StateMember
-from app.auth.principal import Principal
 from app.core.concurrency import IfMatch, set_etag
 from app.core.deps import DbSession
+from app.core.guards import Anyone, FocalPoint, StateMember
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.openapi import conflict
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from app.core.principal import Principal
 from app.core.publication import Stage, Visibility
 from app.progress.schemas import MoveBody
 from app.shortfalls import service

@@ -9,11 +9,10 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.audit.service import record
-from app.auth.principal import Principal
 from app.core.concurrency import require_match
 from app.core.errors import NotFound
-from app.core.ownership import own_recommendation_ids
 from app.core.pagination import paginate
+from app.core.principal import Principal
 from app.core.publication import (
     FOCAL_POINT,
     PUBLICATION_MOVES,
@@ -25,6 +24,7 @@ from app.core.publication import (
     visible_to,
 )
 from app.events.outbox import emit
+from app.recommendations.ownership import own_recommendation_ids
 from app.shortfalls.models import Severity, Shortfall, ShortfallRecommendation
 from app.shortfalls.schemas import ShortfallCreate, ShortfallRead, ShortfallResolve, ShortfallUpdate
 from app.taxonomies.vocabularies import BarrierType

@@ -2,9 +2,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from app.auth.dependencies import Admin, Anyone
 from app.core.concurrency import IfMatch, set_etag
 from app.core.deps import DbSession
+from app.core.guards import Admin, Anyone
 from app.core.openapi import refusal
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.states import service

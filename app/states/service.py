@@ -5,10 +5,10 @@ from typing import Any
 from sqlmodel import Session, select
 
 from app.audit.service import record
-from app.auth.principal import Principal
 from app.core.concurrency import require_match
 from app.core.errors import NotFound
 from app.core.pagination import paginate
+from app.core.principal import Principal
 from app.states.models import State
 from app.states.names import UnknownStateName, default_resolver
 from app.states.reference import load_reference_states

@@ -4,8 +4,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 from pydantic import BaseModel
 
-from app.auth.dependencies import Anyone
 from app.core.deps import DbSession
+from app.core.guards import Anyone
 from app.taxonomies import service
 
 router = APIRouter(prefix="/taxonomies", tags=["taxonomies"])

@@ -80,3 +80,9 @@ def cycle_of_upr_session(session: int) -> int:
     if session <= 40:
         return 3
     return 4
+
+
+class Modality(StrEnum):
+    remote = "remote"
+    in_country = "in_country"
+    regional = "regional"

@@ -12,7 +12,6 @@ from sqlmodel import Session, col, select
 from app.assistance.lifecycle import NEEDS_MESSAGE, NEEDS_REASON, Verb
 from app.assistance.models import (
     AssistanceRequest,
-    Modality,
     RequestMessage,
     RequestShortfall,
     RequestStage,
@@ -20,13 +19,14 @@ from app.assistance.models import (
     Urgency,
 )
 from app.audit.models import AuditEvent
-from app.auth.models import Role, User
+from app.auth.models import User
 from app.core.models import utcnow
+from app.core.principal import Role
 from app.core.publication import Stage, Visibility
 from app.core.settings import Settings
 from app.events.models import OutboxEvent
 from app.shortfalls.models import Severity, Shortfall
-from app.taxonomies.vocabularies import AssistanceType, BarrierType
+from app.taxonomies.vocabularies import AssistanceType, BarrierType, Modality
 from tests.factories import _default_password_hash, auth, make_user
 
 API = "/api/v1"

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from app.assistance.lifecycle import open_verbs
 from app.assistance.models import RequestStage
-from app.auth.models import Role
+from app.core.principal import Role
 from app.core.settings import Settings
 from tests.assistance.helpers import (
     REQUESTS,

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from app.assistance.lifecycle import FINAL, ROLES, TRANSITIONS, Verb, open_verbs
 from app.assistance.models import RequestStage
-from app.auth.models import STATE_ROLES, Role
+from app.core.principal import STATE_ROLES, Role
 from app.core.settings import Settings
 from tests.assistance.helpers import (
     REQUESTS,

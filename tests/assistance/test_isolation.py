@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 from app.assistance.lifecycle import Verb
 from app.assistance.models import RequestRecommendation, RequestShortfall, RequestStage
 from app.audit.models import AuditEvent
-from app.auth.dependencies import PublicAccess, RoleGuard
-from app.auth.models import Role
+from app.core.guards import PublicAccess, RoleGuard
+from app.core.principal import Role
 from app.core.settings import Settings
 from app.shortfalls.models import Severity
 from tests.assistance.helpers import (

@@ -14,8 +14,8 @@ from sqlmodel import Session
 from app.assistance import service
 from app.assistance.lifecycle import ROLES, TRANSITIONS, Verb, next_stage, open_verbs
 from app.assistance.models import AssistanceRequest, RequestStage
-from app.auth.models import OHCHR_ROLES, Role
 from app.core.models import utcnow
+from app.core.principal import OHCHR_ROLES, Role
 from app.core.settings import Settings
 from tests.assistance.helpers import (
     REQUESTS,

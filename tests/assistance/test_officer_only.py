@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from app.assistance.lifecycle import Verb
-from app.auth.models import Role
+from app.core.principal import Role
 from app.core.settings import Settings
 from app.events.models import OutboxEvent
 from tests.assistance.helpers import (

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app.assistance.models import AssistanceRequest, RequestStage
 from app.assistance.queue import is_overdue, working_days_between
-from app.auth.models import Role
+from app.core.principal import Role
 from app.core.settings import Settings
 from tests.assistance.conftest import ClientWith
 from tests.assistance.helpers import (

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.assistance.models import AssistanceRequest, RequestStage
-from app.auth.models import Role
 from app.core.models import utcnow
+from app.core.principal import Role
 from app.core.settings import Settings
 from app.shortfalls.models import Severity
 from app.states.models import State

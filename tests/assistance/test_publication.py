@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.assistance.models import RequestStage
-from app.auth.models import Role
+from app.core.principal import Role
 from app.core.settings import Settings
 from tests.assistance.helpers import (
     ANONYMOUS,

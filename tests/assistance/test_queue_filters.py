@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.assistance.models import AssistanceRequest, RequestStage
-from app.auth.models import Role
+from app.core.principal import Role
 from app.core.settings import Settings
 from app.taxonomies.vocabularies import AssistanceType
 from tests.assistance.helpers import REQUESTS, Headers, ids, make_request, stored

@@ -12,8 +12,8 @@ from sqlmodel import select
 from app.assistance.lifecycle import Verb, next_stage
 from app.assistance.models import AssistanceRequest, RequestStage, RequestTransition
 from app.audit.models import AuditEvent
-from app.auth.models import Role
 from app.core.db import Database
+from app.core.principal import Role
 from app.events.models import OutboxEvent
 from app.main import create_app
 from tests.assistance.helpers import REQUESTS, make_request

@@ -9,9 +9,10 @@ from sqlmodel import Session, select
 
 from app.audit.models import AuditEvent
 from app.audit.service import record
-from app.auth.models import Role, User
+from app.auth.models import User
 from app.auth.schemas import UserCreate
 from app.auth.service import create_user
+from app.core.principal import Role
 from app.core.settings import Settings
 from tests.core.test_problems import assert_problem
 from tests.factories import auth, make_user

@@ -7,8 +7,9 @@ import pytest
 from sqlmodel import select
 
 from app.audit.models import AuditEvent
-from app.auth.models import ApiClient, Role
+from app.auth.models import ApiClient
 from app.core.idempotency import IdempotencyRecord
+from app.core.principal import Role
 from tests.core.test_problems import assert_problem
 from tests.factories import auth, make_client, make_user
 

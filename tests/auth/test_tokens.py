@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from jose import jwt
 from sqlmodel import func, select
 
-from app.auth.models import LoginFailure, Role
+from app.auth.models import LoginFailure
 from app.core import security
 from app.core.db import Database
+from app.core.principal import Role
 from app.main import create_app
 from tests.conftest import TEST_SECRET, ConnectionDatabase, make_settings
 from tests.core.test_problems import assert_problem

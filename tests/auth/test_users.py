@@ -7,7 +7,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.audit.models import AuditEvent
-from app.auth.models import Role, User
+from app.auth.models import User
+from app.core.principal import Role
 from app.core.settings import Settings
 from tests.core.test_problems import assert_problem
 from tests.factories import auth, make_user

@@ -17,8 +17,9 @@ from fastapi import FastAPI
 from sqlmodel import func, select
 
 from app.audit.models import AuditEvent
-from app.auth.models import Role, User
+from app.auth.models import User
 from app.core.db import Database
+from app.core.principal import Role
 from app.core.settings import Settings
 from app.main import create_app
 from tests.conftest import make_settings

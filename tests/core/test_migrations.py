@@ -16,11 +16,12 @@ from sqlalchemy import Connection, Engine, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from app.all_models import metadata
 from app.audit.models import AuditEvent
 from app.audit.service import record
-from app.core.all_models import metadata
 from app.core.db import Database, make_engine
-from app.core.migrate import UNMODELLED_TABLE_PREFIX, alembic_config, include_object, migrate
+from app.core.migrate import UNMODELLED_TABLE_PREFIX, alembic_config, include_object
+from app.migrate import migrate
 from app.states.models import State
 from tests.databases import is_postgres, throwaway_database
 

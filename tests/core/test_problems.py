@@ -4,8 +4,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.auth.models import Role
 from app.core.deps import DbSession
+from app.core.principal import Role
 from tests.conftest import make_settings
 from tests.factories import auth, make_user
 

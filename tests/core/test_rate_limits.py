@@ -16,7 +16,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from app.auth.models import Role, User
+from app.auth.models import User
+from app.core.principal import Role
 from app.core.ratelimit import Policy, RateLimiter, RateLimitMiddleware, strict_limit
 from app.core.ratelimit_stores import MemoryStore
 from app.main import create_app

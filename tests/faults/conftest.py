@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.auth.models import Role
 from app.core.db import Database
+from app.core.principal import Role
 from tests.conftest import make_settings
 from tests.core.test_problems import assert_problem
 from tests.factories import auth, make_user

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import make_url
 from sqlmodel import Session
 
-from app.auth.models import Role
+from app.core.principal import Role
 from app.core.settings import Settings
 from tests.databases import POSTGRES_URL
 from tests.factories import auth, make_user

@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import Connection
 
-from app.auth.dependencies import RoleGuard
+from app.core.guards import RoleGuard
 from app.core.settings import Settings
 from app.main import create_app
 from tests.fuzz.checks import no_other_state_objects

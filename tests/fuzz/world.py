@@ -15,9 +15,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.assistance.models import AssistanceRequest
-from app.auth.models import Role, User
+from app.auth.models import User
 from app.core.db import Database
 from app.core.models import utcnow
+from app.core.principal import Role
 from app.core.settings import Settings
 from app.demo import seed_demo
 from app.recommendations.models import Recommendation

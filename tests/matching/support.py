@@ -11,13 +11,14 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
 
-from app.assistance.models import AssistanceRequest, Modality, RequestStage, Urgency
-from app.auth.models import Role, User
+from app.assistance.models import AssistanceRequest, RequestStage, Urgency
+from app.auth.models import User
 from app.core.models import utcnow
+from app.core.principal import Role
 from app.core.settings import Settings
-from app.matching.models import Assignment
+from app.expertise.models import Assignment
 from app.matching.scoring import ProviderOffer, RequestNeeds
-from app.taxonomies.vocabularies import AssistanceType
+from app.taxonomies.vocabularies import AssistanceType, Modality
 from tests.factories import auth, make_user
 
 API = "/api/v1"

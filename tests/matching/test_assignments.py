@@ -7,9 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.auth.models import Role
+from app.core.principal import Role
 from app.core.settings import Settings
-from app.matching.models import Assignment
+from app.expertise.models import Assignment
 from tests.core.test_problems import assert_problem
 from tests.matching.support import (
     ASSIGNMENTS,

@@ -12,12 +12,11 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import col, func, select
 
-from app.auth.models import Role
 from app.core.db import Database
+from app.core.principal import Role
 from app.core.settings import Settings
-from app.expertise.models import Provider, ProviderKind
+from app.expertise.models import OCCUPYING, Assignment, Provider, ProviderKind
 from app.main import create_app
-from app.matching.models import OCCUPYING, Assignment
 from tests.conftest import make_settings
 from tests.factories import auth, make_user
 from tests.matching.support import ALL_YEAR, ASSIGNMENTS, Headers, stored_request

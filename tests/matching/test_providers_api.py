@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.auth.models import Role
+from app.core.principal import Role
 from app.core.settings import Settings
 from app.expertise.models import Provider
 from tests.core.test_problems import assert_problem

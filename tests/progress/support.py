@@ -13,10 +13,10 @@ from fastapi.routing import APIRoute
 from sqlmodel import Session, func, select
 
 from app.audit.models import AuditEvent
-from app.auth.dependencies import PublicAccess, RoleGuard
-from app.auth.models import Role, User
-from app.auth.principal import Principal, PrincipalKind
+from app.auth.models import User
+from app.core.guards import PublicAccess, RoleGuard
 from app.core.idempotency import IdempotencyRecord
+from app.core.principal import Principal, PrincipalKind, Role
 from app.core.settings import Settings
 from app.events.models import OutboxEvent
 from app.progress import service as progress_service

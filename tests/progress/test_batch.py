@@ -5,7 +5,7 @@ import uuid
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.auth.models import Role
+from app.core.principal import Role
 from app.core.settings import Settings
 from app.progress.models import ProgressReport, ProgressRevision
 from tests.core.test_problems import assert_problem

@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col
 
 from app.audit.models import AuditEvent
-from app.auth.models import Role
 from app.core.db import Database
+from app.core.principal import Role
 from app.core.settings import Settings
 from app.events.models import OutboxEvent
 from app.main import create_app

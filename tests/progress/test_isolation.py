@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.auth.models import Role
+from app.core.principal import Role
 from app.core.settings import Settings
 from tests.progress.support import (
     KINDS,

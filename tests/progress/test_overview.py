@@ -24,8 +24,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.auth.models import Role
-from app.auth.principal import Principal
+from app.core.principal import Principal, Role
 from app.core.settings import Settings
 from app.shortfalls import service as shortfall_service
 from app.shortfalls.schemas import ShortfallResolve

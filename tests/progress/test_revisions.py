@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.auth.models import Role
+from app.core.principal import Role
 from app.core.settings import Settings
 from app.progress.models import ProgressRevision
 from tests.core.test_problems import assert_problem

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.auth.models import Role
+from app.core.principal import Role
 from app.core.settings import Settings
 from app.progress.models import ProgressReportRecommendation, ProgressRevision
 from app.shortfalls.models import ShortfallRecommendation

@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.audit.models import AuditEvent
-from app.auth.models import Role
+from app.core.principal import Role
 from app.core.settings import Settings
 from app.recommendations import importing
 from app.recommendations.models import Recommendation, RecommendationImport

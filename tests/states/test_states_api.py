@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.audit.models import AuditEvent
-from app.auth.models import Role
+from app.core.principal import Role
 from app.core.settings import Settings
 from app.states.models import State
 from tests.core.test_problems import assert_problem

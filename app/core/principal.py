@@ -4,7 +4,21 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from app.auth.models import OHCHR_ROLES, STATE_ROLES, Role
+
+class Role(StrEnum):
+    state_contributor = "state_contributor"
+    state_focal_point = "state_focal_point"
+    ohchr_officer = "ohchr_officer"
+    ohchr_admin = "ohchr_admin"
+    provider = "provider"
+
+    @property
+    def is_state_role(self) -> bool:
+        return self in STATE_ROLES
+
+
+STATE_ROLES = frozenset({Role.state_contributor, Role.state_focal_point})
+OHCHR_ROLES = frozenset({Role.ohchr_officer, Role.ohchr_admin})
 
 
 class PrincipalKind(StrEnum):

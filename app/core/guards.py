@@ -1,0 +1,89 @@
+"""Route guards. Every route declares who may call it with exactly one of these:
+
+    who: Annotated[Principal, Depends(require(Role.ohchr_admin))]
+    who: Annotated[Principal | None, Depends(public)]
+
+A test walks `app.routes` and fails on any route that declares neither.
+
+A token names its account by subject (`user:<id>`, `client:<id>`); which account that is, and
+whether it is still active, is the accounts domain's to say: the app is wired with its
+`PrincipalLoader` (`app.state.load_principal`), so this ground floor imports no domain.
+"""
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+
+from app.core.deps import AppSettings, DbSession
+from app.core.errors import Forbidden, Unauthorized
+from app.core.principal import Principal, Role
+from app.core.security import decode_access_token
+
+PrincipalLoader = Callable[[Session, str], Principal]
+
+bearer_token = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def optional_principal(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    token: Annotated[str | None, Depends(bearer_token)],
+) -> Principal | None:
+    if token is None:
+        return None
+    load: PrincipalLoader = request.app.state.load_principal
+    return load(db, decode_access_token(settings, token)["sub"])
+
+
+async def current_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise Unauthorized("send a bearer token from POST /api/v1/auth/token")
+    return principal
+
+
+class RoleGuard:
+    """Admits the listed roles; any other authenticated caller is 403, an anonymous one 401."""
+
+    def __init__(self, *roles: Role) -> None:
+        self.roles = frozenset(roles)
+
+    async def __call__(
+        self, principal: Annotated[Principal, Depends(current_principal)]
+    ) -> Principal:
+        if principal.role not in self.roles:
+            raise Forbidden(f"the role {principal.role} may not call this operation")
+        return principal
+
+    def __repr__(self) -> str:
+        return f"require({', '.join(sorted(self.roles))})"
+
+
+class PublicAccess:
+    """Anyone may call; a valid token, when sent, identifies the caller."""
+
+    async def __call__(
+        self, principal: Annotated[Principal | None, Depends(optional_principal)]
+    ) -> Principal | None:
+        return principal
+
+
+def require(*roles: Role) -> RoleGuard:
+    return RoleGuard(*roles)
+
+
+public = PublicAccess()
+any_role = require(*Role)
+admin_only = require(Role.ohchr_admin)
+
+Authenticated = Annotated[Principal, Depends(any_role)]
+StateMember = Annotated[Principal, Depends(require(Role.state_contributor, Role.state_focal_point))]
+FocalPoint = Annotated[Principal, Depends(require(Role.state_focal_point))]
+Officer = Annotated[Principal, Depends(require(Role.ohchr_officer, Role.ohchr_admin))]
+Admin = Annotated[Principal, Depends(admin_only)]
+Anyone = Annotated[Principal | None, Depends(public)]
