@@ -5,23 +5,22 @@ import uuid
 
 from sqlmodel import Session, select
 
-from app.assistance.lifecycle import Verb
-from app.assistance.schemas import RequestCreate, VerbBody
-from app.assistance.service import apply_verb, create_request
+from app.assistance.schemas import RequestCreate
+from app.assistance.service import create_request
 from app.auth.models import User
 from app.auth.schemas import UserCreate
 from app.auth.service import create_user
 from app.core.principal import Principal, PrincipalKind, Role
 from app.expertise.schemas import ProviderCreate
 from app.expertise.service import create_provider
+from app.lifecycle.engine import apply
 from app.progress.schemas import ReportCreate
-from app.progress.service import create_report, move
+from app.progress.service import create_report
 from app.recommendations.importers import ParsedRecommendation, ThemeTerm
 from app.recommendations.importing import content_hash, insert_new
 from app.recommendations.models import Recommendation
 from app.shortfalls.schemas import ShortfallCreate
 from app.shortfalls.service import create_shortfall
-from app.shortfalls.service import move as move_shortfall
 from app.taxonomies.service import TermCache
 
 DemoAccount = tuple[str, str, Role, str | None]
@@ -130,8 +129,8 @@ def _demo_activity(db: Session, users: dict[str, User]) -> None:
             responsible_entities=["Ministry of Justice and Courts Administration"],
         ),
     )
-    move(db, samoa, report, "submit")
-    move(db, samoa, report, "publish")
+    apply(db, samoa, report, "submit")
+    apply(db, samoa, report, "publish")
     shortfall = create_shortfall(
         db,
         nepal,
@@ -142,7 +141,7 @@ def _demo_activity(db: Session, users: dict[str, User]) -> None:
             description="No disaggregated disability data below province level.",
         ),
     )
-    move_shortfall(db, nepal, shortfall, "submit")
+    apply(db, nepal, shortfall, "submit")
     request = create_request(
         db,
         nepal,
@@ -162,7 +161,7 @@ def _demo_activity(db: Session, users: dict[str, User]) -> None:
             justification="The 2021 census did not use the Washington Group questions.",
         ),
     )
-    apply_verb(db, nepal, request, Verb.submit, VerbBody())
+    apply(db, nepal, request, "submit")
     create_provider(
         db,
         officer,

@@ -9,6 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from app.assistance.router import router as assistance_router
+from app.assistance.service import STAGE as ASSISTANCE_STAGE
 from app.audit.router import router as audit_router
 from app.auth.dependencies import load_principal
 from app.auth.router import auth_router, clients_router, users_router
@@ -25,6 +26,7 @@ from app.core.ratelimit import RateLimitMiddleware
 from app.core.security import prepare_decoy_hash
 from app.core.settings import Settings, get_settings
 from app.expertise.router import router as providers_router
+from app.matching.lifecycle import release_assignments
 from app.matching.router import assignments_router, candidates_router, joint_router, runs_router
 from app.progress.overview import router as overview_router
 from app.progress.router import router as progress_router
@@ -71,8 +73,16 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
+def connect_domains() -> None:
+    """Effects that cross domains, registered here so that no domain imports the one above it:
+    a completed or withdrawn request frees the capacity its assignments held."""
+    for verb in ("complete", "withdraw"):
+        ASSISTANCE_STAGE.on(verb, release_assignments)
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    connect_domains()
     configure_logging(settings.log_level)
     database = database or Database.from_url(settings.database_url)
 

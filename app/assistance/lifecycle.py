@@ -1,4 +1,4 @@
-"""The assistance request lifecycle, as data: `(stage, verb) -> stage` and who may call each verb.
+"""The assistance request's lifecycles, as data.
 
     draft -submit-> submitted -start-triage-> in_triage -accept-> accepted -(a provider
     accepts an assignment: match)-> matched -start-delivery-> in_delivery -complete-> completed
@@ -6,14 +6,18 @@
     in_triage -decline-> declined
     any stage before in_delivery -withdraw (the State)-> withdrawn
 
-Declined, withdrawn and completed are final. One function applies a verb (service.apply_verb);
-everything else reads this table.
+Declined, withdrawn and completed are final. The State's focal point may also publish a
+submitted request to invite partners (`app.lifecycle.drafts.publication`). The engine
+(`app.lifecycle.engine`) applies every verb; what a move records is in the service.
 """
 
 from enum import StrEnum
 
 from app.assistance.models import RequestStage as S
-from app.core.principal import OHCHR_ROLES, Role
+from app.core.principal import OHCHR_ROLES, STATE_ROLES, Role
+from app.events.types import EventType
+from app.lifecycle.drafts import FOCAL_POINT
+from app.lifecycle.engine import PLATFORM
 
 
 class Verb(StrEnum):
@@ -29,11 +33,9 @@ class Verb(StrEnum):
     complete = "complete"
 
 
-FOCAL_POINT = frozenset({Role.state_focal_point})
-STATE = frozenset({Role.state_focal_point, Role.state_contributor})
-SYSTEM: frozenset[Role] = frozenset()  # moved by the platform itself (an accepted assignment)
+STATE = frozenset(STATE_ROLES)
 
-TRANSITIONS: dict[tuple[S, Verb], S] = {
+TRANSITIONS: dict[tuple[str, str], str] = {
     (S.draft, Verb.submit): S.submitted,
     (S.submitted, Verb.start_triage): S.in_triage,
     (S.in_triage, Verb.request_info): S.info_requested,
@@ -49,7 +51,7 @@ TRANSITIONS: dict[tuple[S, Verb], S] = {
     },
 }
 
-ROLES: dict[Verb, frozenset[Role]] = {
+ROLES: dict[str, frozenset[Role]] = {
     Verb.submit: FOCAL_POINT,
     Verb.withdraw: FOCAL_POINT,
     Verb.provide_info: STATE,
@@ -59,22 +61,24 @@ ROLES: dict[Verb, frozenset[Role]] = {
     Verb.decline: OHCHR_ROLES,
     Verb.start_delivery: OHCHR_ROLES,
     Verb.complete: OHCHR_ROLES,
-    Verb.match: SYSTEM,
+    Verb.match: PLATFORM,
+}
+
+EVENTS: dict[str, EventType] = {
+    Verb.submit: EventType.assistance_request_submitted,
+    Verb.withdraw: EventType.assistance_request_withdrawn,
+    Verb.start_triage: EventType.assistance_request_triage_started,
+    Verb.request_info: EventType.assistance_request_info_requested,
+    Verb.provide_info: EventType.assistance_request_info_provided,
+    Verb.accept: EventType.assistance_request_accepted,
+    Verb.decline: EventType.assistance_request_declined,
+    Verb.match: EventType.assistance_request_matched,
+    Verb.start_delivery: EventType.assistance_request_delivery_started,
+    Verb.complete: EventType.assistance_request_completed,
 }
 
 NEEDS_MESSAGE = frozenset({Verb.request_info, Verb.provide_info})
 NEEDS_REASON = frozenset({Verb.decline})
 FINAL = frozenset({S.declined, S.withdrawn, S.completed})
-
-
-def next_stage(stage: S, verb: Verb) -> S | None:
-    return TRANSITIONS.get((stage, verb))
-
-
-def open_verbs(stage: S, role: Role) -> list[str]:
-    """The verbs this role may call now, in the order of the table."""
-    return [
-        verb.value
-        for (from_stage, verb) in TRANSITIONS
-        if from_stage is stage and role in ROLES[verb]
-    ]
+# A draft is the State's alone; a withdrawn or declined request no longer invites anyone.
+PUBLISHABLE = frozenset(S) - {S.draft, S.withdrawn, S.declined}

@@ -8,6 +8,7 @@ from sqlalchemy import Index, Numeric, Text
 from sqlmodel import Field, SQLModel
 
 from app.core.models import JSONType, UTCDateTime, Versioned, enum_type, new_id, utcnow
+from app.events.types import Visibility
 from app.taxonomies.vocabularies import AssistanceType, Modality
 
 
@@ -55,7 +56,10 @@ class AssistanceRequest(Versioned, table=True):
         default=RequestStage.draft, sa_type=enum_type(RequestStage), index=True
     )
     stage_entered_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    published: bool = Field(default=False)
+    visibility: Visibility = Field(
+        default=Visibility.state, sa_type=enum_type(Visibility), index=True
+    )
+    published_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     assigned_officer_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", index=True)
     internal_notes: str = Field(default="", sa_type=Text)
     decline_reason: str | None = Field(default=None, sa_type=Text)

@@ -1,12 +1,11 @@
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from app.assistance import service
-from app.assistance.lifecycle import Verb
-from app.assistance.models import RequestStage
+from app.assistance.models import AssistanceRequest, RequestStage
 from app.assistance.schemas import (
     AnyRequestView,
     MessageCreate,
@@ -16,15 +15,16 @@ from app.assistance.schemas import (
     RequestFields,
     RequestPage,
     TransitionList,
-    VerbBody,
 )
 from app.core.concurrency import IfMatch, set_etag
 from app.core.deps import AppSettings, DbSession
-from app.core.guards import Anyone, FocalPoint, StateMember, require
+from app.core.guards import Anyone, StateMember, require
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.openapi import conflict, refusal
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.core.principal import Principal, Role
+from app.core.settings import Settings
+from app.lifecycle.routes import add_verb_routes
 from app.taxonomies.vocabularies import AssistanceType
 
 router = APIRouter(prefix="/assistance-requests", tags=["assistance-requests"])
@@ -209,78 +209,33 @@ def create_assistance_message(
     )
 
 
-@router.post(
-    "/{request_id}/publish",
+def _present(
+    db: DbSession, who: Principal, request: AssistanceRequest, settings: Settings
+) -> AnyRequestView:
+    return service.view(db, who, [request], settings=settings)[0]
+
+
+add_verb_routes(
+    router,
+    service.ASSISTANCE_REQUEST,
+    id_param="request_id",
+    load=service.get_request,
+    present=_present,
     response_model=AnyRequestView,
-    operation_id="publish_assistance_request",
-    responses={409: {"description": "A draft, withdrawn or declined request, or published"}},
+    descriptions={
+        "submit": "The State's focal point submits the draft to OHCHR.",
+        "withdraw": "The State's focal point withdraws the request, at any stage before delivery.",
+        "provide-info": "The State answers a request for information (`message` required).",
+        "start-triage": "An officer takes the submitted request into triage.",
+        "request-info": "An officer asks the State for more (`message` required; the State "
+        "sees it).",
+        "accept": "An officer accepts the request: it may now be matched to expertise.",
+        "decline": "An officer declines the request (`reason` required; the State sees it).",
+        "start-delivery": "An officer starts the delivery of a matched request.",
+        "complete": "An officer closes a delivered request; its providers' capacity is freed.",
+        "publish": "The State invites partners: its view of the request becomes public "
+        "(never priority or internal notes). Submitted requests only.",
+        "unpublish": "The State takes a published request back: OHCHR (and providers it was "
+        "offered to) only.",
+    },
 )
-def publish_assistance_request(
-    who: FocalPoint,
-    db: DbSession,
-    settings: AppSettings,
-    request_id: uuid.UUID,
-    response: Response,
-    if_match: IfMatch = None,
-) -> AnyRequestView:
-    """The State invites partners: its view of the request becomes public (never priority or
-    internal notes). Submitted requests only."""
-    return _publication(db, who, settings, request_id, response, if_match, published=True)
-
-
-@router.post(
-    "/{request_id}/unpublish",
-    response_model=AnyRequestView,
-    operation_id="unpublish_assistance_request",
-    responses={409: {"description": "The request is not published"}},
-)
-def unpublish_assistance_request(
-    who: FocalPoint,
-    db: DbSession,
-    settings: AppSettings,
-    request_id: uuid.UUID,
-    response: Response,
-    if_match: IfMatch = None,
-) -> AnyRequestView:
-    """The State takes a published request back: OHCHR (and providers it was offered to) only."""
-    return _publication(db, who, settings, request_id, response, if_match, published=False)
-
-
-def _publication(
-    db: DbSession,
-    who: Principal,
-    settings: AppSettings,
-    request_id: uuid.UUID,
-    response: Response,
-    if_match: str | None,
-    *,
-    published: bool,
-) -> AnyRequestView:
-    request = service.get_request(db, who, request_id)
-    moved = service.set_published(db, who, request, published, if_match)
-    return _shown(db, who, moved, response, settings)
-
-
-# Declared last: "/{request_id}/{verb}" would otherwise capture ".../messages".
-@router.post(
-    "/{request_id}/{verb}",
-    response_model=AnyRequestView,
-    operation_id="move_assistance_request",
-    responses={409: {"description": "Not open at this stage; `allowed` lists the verbs open now"}},
-)
-def move_assistance_request(
-    who: Party,
-    db: DbSession,
-    settings: AppSettings,
-    request_id: uuid.UUID,
-    verb: Verb,
-    response: Response,
-    body: Annotated[VerbBody | None, Body()] = None,
-    if_match: IfMatch = None,
-) -> AnyRequestView:
-    """Move the request: the State `submit`s, `withdraw`s and `provide-info`s; officers
-    `start-triage`, `request-info`, `accept`, `decline` (with a reason), `start-delivery` and
-    `complete`. A verb the caller's role never has is 403; one not open now is 409."""
-    request = service.get_request(db, who, request_id)
-    moved = service.apply_verb(db, who, request, verb, body or VerbBody(), if_match)
-    return _shown(db, who, moved, response, settings)

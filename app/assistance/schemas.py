@@ -8,6 +8,7 @@ from app.assistance.models import RequestStage, Urgency
 from app.assistance.priority import Priority
 from app.core.pagination import Page
 from app.core.schemas import JsonBool, JsonDate, JsonNumber, LanguageCode, Strict
+from app.events.types import Visibility
 from app.taxonomies.vocabularies import AssistanceType, Modality
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -72,15 +73,6 @@ class RequestCreate(Strict):
         return list(dict.fromkeys(value))
 
 
-class VerbBody(Strict):
-    message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)] | None = (
-        None
-    )
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)] | None = (
-        None
-    )
-
-
 class RequestView(BaseModel):
     """What the requesting State (and a published request's readers) see."""
 
@@ -102,7 +94,9 @@ class RequestView(BaseModel):
     justification: str
     stage: RequestStage
     stage_entered_at: dt.datetime
-    published: bool
+    visibility: Visibility
+    published: bool = Field(description="`visibility` is `public`: the State invites partners")
+    published_at: dt.datetime | None
     decline_reason: str | None
     submitted_at: dt.datetime | None
     version: int

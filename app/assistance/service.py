@@ -14,17 +14,17 @@ from collections.abc import Sequence
 from typing import Any
 
 import pycountry
-from sqlalchemy import ColumnElement, and_, delete, or_
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.assistance.lifecycle import (
+    EVENTS,
     NEEDS_MESSAGE,
     NEEDS_REASON,
+    PUBLISHABLE,
     ROLES,
-    Verb,
-    next_stage,
-    open_verbs,
+    TRANSITIONS,
 )
 from app.assistance.models import (
     AssistanceRequest,
@@ -45,20 +45,20 @@ from app.assistance.schemas import (
     RequestFields,
     RequestView,
     TransitionRead,
-    VerbBody,
 )
-from app.audit.service import record
 from app.auth.models import User
 from app.core.concurrency import require_match
 from app.core.errors import Forbidden, IllegalTransition, NotFound, UnprocessableContent
 from app.core.models import utcnow
 from app.core.pagination import paginate
 from app.core.principal import Principal, Role
-from app.core.publication import Stage
 from app.core.settings import Settings, get_settings
-from app.events.outbox import emit
+from app.events.types import EventType, Visibility
 from app.expertise.models import Assignment, Provider
-from app.matching.release import release_for_request
+from app.lifecycle.announce import announce
+from app.lifecycle.drafts import Links, publication, submitted
+from app.lifecycle.engine import Kind, Lifecycle, Move
+from app.lifecycle.visibility import Stage, visible
 from app.recommendations.ownership import own_recommendation_ids
 from app.shortfalls.models import Shortfall
 from app.states.models import State
@@ -69,35 +69,78 @@ STATE_FIELDS = frozenset(RequestCreate.model_fields) - {"recommendation_ids", "s
 OFFICER_FIELDS = frozenset({"assigned_officer_id", "internal_notes"})
 STATE_EDITABLE_STAGES = frozenset({RequestStage.draft, RequestStage.info_requested})
 MAX_COMPUTED_SORT = 10_000
-# A draft is the State's alone; a withdrawn or declined request no longer invites anyone.
-PUBLISHABLE_STAGES = frozenset(RequestStage) - {
-    RequestStage.draft,
-    RequestStage.withdrawn,
-    RequestStage.declined,
-}
+RECOMMENDATIONS = Links(RequestRecommendation, "request_id", "recommendation_id")
+SHORTFALLS = Links(RequestShortfall, "request_id", "shortfall_id")
 
 
-def _visible_clause(who: Principal | None) -> ColumnElement[bool]:
-    if who is not None and who.is_state:
-        return col(AssistanceRequest.state_code) == who.state_code
-    if who is not None and who.is_ohchr:
-        return col(AssistanceRequest.submitted_at).is_not(None)
-    published = and_(
-        col(AssistanceRequest.published).is_(True),
-        col(AssistanceRequest.submitted_at).is_not(None),
+def _declined(move: Move[AssistanceRequest]) -> None:
+    move.obj.decline_reason = move.body.reason
+
+
+def _recorded(move: Move[AssistanceRequest]) -> None:
+    """The request's history: when it entered its stage, the move, and what was said."""
+    request = move.obj
+    request.stage_entered_at = move.at
+    move.db.add(
+        RequestTransition(
+            request_id=request.id,
+            verb=move.verb,
+            from_stage=move.source,
+            to_stage=move.target,
+            actor_id=move.who.id if move.who else None,
+            actor_role=move.who.role.value if move.who else "system",
+            at=move.at,
+            note=move.body.message or move.body.reason,
+        )
     )
+    if move.body.message and move.who is not None:
+        _add_message(move.db, move.who, request, move.body.message, internal=False)
+
+
+STAGE: Lifecycle[AssistanceRequest] = Lifecycle(
+    name="assistance_request.stage",
+    field="stage",
+    table=TRANSITIONS,
+    roles=ROLES,
+    events=EVENTS,
+    needs_message=NEEDS_MESSAGE,
+    needs_reason=NEEDS_REASON,
+    stamps={"submit": submitted, "decline": _declined},
+    history=_recorded,
+)
+
+
+def _state_view(db: Session, audience: Visibility, request: AssistanceRequest) -> RequestView:
+    """What events carry and the audit log keeps: the State's view, never OHCHR's own data."""
+    view_ = view(db, None, [request])[0]
+    assert isinstance(view_, RequestView)
+    return view_
+
+
+ASSISTANCE_REQUEST: Kind[AssistanceRequest] = Kind(
+    name="assistance_request",
+    model=AssistanceRequest,
+    lifecycles=(
+        STAGE,
+        publication("assistance_request", publishable=lambda r: r.stage in PUBLISHABLE),
+    ),
+    show=_state_view,
+    audience=lambda r: r.visibility,
+    state_code=lambda r: r.state_code,
+)
+
+
+def _visible(who: Principal | None) -> SelectOfScalar[AssistanceRequest]:
+    """A provider also sees the requests offered to it."""
+    offers: list[ColumnElement[bool]] = []
     if who is not None and who.role is Role.provider:
         offered = (
             select(Assignment.request_id)
             .join(Provider, col(Provider.id) == Assignment.provider_id)
             .where(Provider.user_id == who.id)
         )
-        return or_(published, col(AssistanceRequest.id).in_(offered))
-    return published
-
-
-def _visible(who: Principal | None) -> SelectOfScalar[AssistanceRequest]:
-    return select(AssistanceRequest).where(_visible_clause(who))
+        offers.append(col(AssistanceRequest.id).in_(offered))
+    return select(AssistanceRequest).where(visible(AssistanceRequest, who, *offers))
 
 
 def get_request(db: Session, who: Principal | None, request_id: uuid.UUID) -> AssistanceRequest:
@@ -118,7 +161,7 @@ def create_request(db: Session, who: Principal, body: RequestCreate) -> Assistan
     db.add(request)
     db.flush()
     _link(db, request.id, recommendations, shortfalls)
-    _announce(db, who, request, "create", before=None)
+    ASSISTANCE_REQUEST.announce(db, who, request, EventType.assistance_request_created)
     return request
 
 
@@ -134,7 +177,10 @@ def update_request(
     changes = body.model_dump(exclude_unset=True)
     own_fields, links = _editable(who, request, changes)
     require_match(if_match, request.version)
-    before = view(db, who, [request])[0]
+    officer_only = bool(OFFICER_FIELDS & changes.keys())
+    before = (
+        view(db, who, [request])[0] if officer_only else _state_view(db, Visibility.state, request)
+    )
     if "window_start" in own_fields or "window_end" in own_fields:
         start = own_fields.get("window_start", request.window_start)
         end = own_fields.get("window_end", request.window_end)
@@ -165,9 +211,31 @@ def update_request(
             else None
         )
         _link(db, request.id, recommendations, shortfalls)
-    officer_only = bool(OFFICER_FIELDS & changes.keys())
-    _announce(db, who, request, "update", before=before, officer_only=officer_only)
+    if officer_only:
+        _announce_to_ohchr(db, who, request, before)
+    else:
+        ASSISTANCE_REQUEST.announce(
+            db, who, request, EventType.assistance_request_updated, before=before
+        )
     return request
+
+
+def _announce_to_ohchr(
+    db: Session, who: Principal, request: AssistanceRequest, before: AnyRequestView
+) -> None:
+    """A change to officer-only fields is told to OHCHR alone (an event naming no State)."""
+    db.flush()
+    announce(
+        db,
+        who,
+        EventType.assistance_request_updated,
+        resource_id=request.id,
+        state_code=None,
+        version=request.version,
+        visibility=Visibility.ohchr,
+        shown=view(db, who, [request])[0],
+        before=before,
+    )
 
 
 def _editable(
@@ -182,115 +250,11 @@ def _editable(
     if who.is_state and request.stage not in STATE_EDITABLE_STAGES:
         raise IllegalTransition(
             f"a request at stage {request.stage} is no longer edited by the State",
-            allowed=open_verbs(request.stage, who.role),
+            allowed=ASSISTANCE_REQUEST.open_verbs(request, who),
         )
     links = bool({"recommendation_ids", "shortfall_ids"} & changes.keys())
     fields = {k: v for k, v in changes.items() if k not in {"recommendation_ids", "shortfall_ids"}}
     return fields, links
-
-
-def apply_verb(
-    db: Session,
-    who: Principal,
-    request: AssistanceRequest,
-    verb: Verb,
-    body: VerbBody,
-    if_match: str | None = None,
-) -> AssistanceRequest:
-    """The one function that moves a request: checks the table, stamps the time, records who,
-    writes the audit and outbox events, and the message the move carries."""
-    if who.role not in ROLES[verb]:
-        raise Forbidden(f"the role {who.role} may never {verb}")
-    if if_match is not None:
-        require_match(if_match, request.version)
-    target = next_stage(request.stage, verb)
-    if target is None:
-        raise IllegalTransition(
-            f"{verb} is not open at stage {request.stage}",
-            allowed=open_verbs(request.stage, who.role),
-        )
-    if verb in NEEDS_MESSAGE and not body.message:
-        raise UnprocessableContent(f"{verb} needs a message")
-    if verb in NEEDS_REASON and not body.reason:
-        raise UnprocessableContent(f"{verb} needs a reason, which the State will see")
-    _move(db, who, request, verb, target, note=body.message or body.reason, reason=body.reason)
-    release_for_request(db, request, verb)
-    if body.message:
-        _add_message(db, who, request, body.message, internal=False)
-    return request
-
-
-def set_published(
-    db: Session,
-    who: Principal,
-    request: AssistanceRequest,
-    published: bool,
-    if_match: str | None = None,
-) -> AssistanceRequest:
-    """The State's focal point publishes a submitted request to invite partners (everyone,
-    anonymous callers included, may then read the State's view of it) and may take it back."""
-    if if_match is not None:
-        require_match(if_match, request.version)
-    verb = "publish" if published else "unpublish"
-    open_now = _publication_verbs(request)
-    if verb not in open_now:
-        raise IllegalTransition(
-            f"{verb} is not open: the request is {request.stage}"
-            f"{' and published' if request.published else ''}",
-            allowed=open_now,
-        )
-    before = view(db, who, [request])[0]
-    request.touch()
-    request.published = published
-    db.add(request)
-    _announce(db, who, request, verb, before=before)
-    return request
-
-
-def _publication_verbs(request: AssistanceRequest) -> list[str]:
-    if request.published:
-        return ["unpublish"]
-    return ["publish"] if request.stage in PUBLISHABLE_STAGES else []
-
-
-def apply_system_move(db: Session, request: AssistanceRequest, verb: Verb) -> None:
-    """A move the platform makes itself (an assignment accepted: `match`)."""
-    target = next_stage(request.stage, verb)
-    if target is None:
-        raise IllegalTransition(f"{verb} is not open at stage {request.stage}", allowed=[])
-    _move(db, None, request, verb, target, note=None)
-
-
-def _move(
-    db: Session,
-    who: Principal | None,
-    request: AssistanceRequest,
-    verb: Verb,
-    target: RequestStage,
-    *,
-    note: str | None,
-    reason: str | None = None,
-) -> None:
-    before = view(db, who, [request])[0] if who else None
-    now = utcnow()
-    transition = RequestTransition(
-        request_id=request.id,
-        verb=verb.value,
-        from_stage=request.stage.value,
-        to_stage=target.value,
-        actor_id=who.id if who else None,
-        actor_role=who.role.value if who else "system",
-        at=now,
-        note=note,
-    )
-    request.touch()
-    request.stage, request.stage_entered_at = target, now
-    if verb is Verb.submit:
-        request.submitted_at = now
-    if verb is Verb.decline:
-        request.decline_reason = reason
-    db.add_all([request, transition])
-    _announce(db, who, request, verb.value, before=before)
 
 
 def transitions(db: Session, request: AssistanceRequest) -> list[TransitionRead]:
@@ -332,28 +296,17 @@ def _add_message(
         internal=internal,
     )
     db.add(message)
-    db.flush()
-    shown = MessageRead.model_validate(message, from_attributes=True)
-    # An internal message is recorded where the State's focal point cannot read it.
-    record(
+    # An internal message is told to OHCHR alone: no State is named.
+    announce(
         db,
         who,
-        "assistance_message.create",
-        resource_type="assistance_message",
+        EventType.assistance_message_created,
         resource_id=message.id,
         state_code=None if internal else request.state_code,
-        after=shown,
+        version=None,
+        visibility=Visibility.ohchr,
+        shown=MessageRead.model_validate(message, from_attributes=True),
     )
-    if not internal:
-        emit(
-            db,
-            "assistance_message.create",
-            resource_type="assistance_message",
-            resource_id=message.id,
-            state_code=request.state_code,
-            visibility="ohchr",
-            payload=shown,
-        )
     return message
 
 
@@ -455,11 +408,12 @@ def view(
     if not requests:
         return []
     ids = [r.id for r in requests]
-    recommendations = _grouped(db, RequestRecommendation, "recommendation_id", ids)
-    shortfalls = _grouped(db, RequestShortfall, "shortfall_id", ids)
+    recommendations = RECOMMENDATIONS.of(db, ids)
+    shortfalls = SHORTFALLS.of(db, ids)
     base = [
         RequestView(
             **{field: getattr(r, field) for field in RequestView.model_fields if hasattr(r, field)},
+            published=r.visibility is Visibility.public,
             recommendation_ids=recommendations[r.id],
             shortfall_ids=shortfalls[r.id],
         )
@@ -510,17 +464,6 @@ def _priority_inputs(
     }
 
 
-def _grouped(
-    db: Session, link: Any, column: str, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[uuid.UUID]]:
-    grouped: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for request_id, target in db.exec(
-        select(link.request_id, getattr(link, column)).where(col(link.request_id).in_(ids))
-    ).all():
-        grouped[request_id].append(target)
-    return {rid: sorted(grouped[rid], key=str) for rid in ids}
-
-
 def _link(
     db: Session,
     request_id: uuid.UUID,
@@ -528,17 +471,9 @@ def _link(
     shortfalls: list[uuid.UUID] | None,
 ) -> None:
     if recommendations is not None:
-        db.execute(
-            delete(RequestRecommendation).where(col(RequestRecommendation.request_id) == request_id)
-        )
-        db.add_all(
-            RequestRecommendation(request_id=request_id, recommendation_id=r)
-            for r in recommendations
-        )
+        RECOMMENDATIONS.replace(db, request_id, recommendations)
     if shortfalls is not None:
-        db.execute(delete(RequestShortfall).where(col(RequestShortfall.request_id) == request_id))
-        db.add_all(RequestShortfall(request_id=request_id, shortfall_id=s) for s in shortfalls)
-    db.flush()
+        SHORTFALLS.replace(db, request_id, shortfalls)
 
 
 def _own_submitted_shortfalls(
@@ -608,50 +543,3 @@ def _check_officer(db: Session, officer_id: uuid.UUID) -> None:
         or user.role not in (Role.ohchr_officer, Role.ohchr_admin)
     ):
         raise UnprocessableContent("assigned_officer_id must name an active OHCHR officer")
-
-
-def _announce(
-    db: Session,
-    who: Principal | None,
-    request: AssistanceRequest,
-    action: str,
-    *,
-    before: AnyRequestView | None,
-    officer_only: bool = False,
-) -> None:
-    """Audit and outbox events of one change. The State-visible record carries the State's view
-    only; a change to officer-only fields is recorded where the State cannot read it."""
-    db.flush()
-    state_view = view(db, None, [request])[0]
-    shown_before = before if officer_only else _state_view(before)
-    after = view(db, who, [request])[0] if officer_only else state_view
-    record(
-        db,
-        who,
-        f"assistance_request.{action}",
-        resource_type="assistance_request",
-        resource_id=request.id,
-        state_code=None if officer_only else request.state_code,
-        before=shown_before,
-        after=after,
-        state_private=not officer_only and request.submitted_at is None,
-    )
-    if not officer_only:
-        visibility = "state" if request.submitted_at is None else "ohchr"
-        if request.published and request.submitted_at is not None:
-            visibility = "public"
-        emit(
-            db,
-            f"assistance_request.{action}",
-            resource_type="assistance_request",
-            resource_id=request.id,
-            state_code=request.state_code,
-            visibility=visibility,
-            payload=state_view,
-        )
-
-
-def _state_view(shown: AnyRequestView | None) -> RequestView | None:
-    if shown is None:
-        return None
-    return RequestView(**shown.model_dump(include=set(RequestView.model_fields)))

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import Header, Response
+from fastapi import Depends, Header, Response
 
 from app.core.errors import PreconditionFailed, PreconditionRequired
 
@@ -35,3 +35,27 @@ def require_match(if_match: str | None, current_version: int) -> None:
         f"the resource is at version {current_version}; reload it and retry",
         current_etag=etag_of(current_version),
     )
+
+
+def conditional_if_match(
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            max_length=200,
+            description="Optional: the ETag of the version you last read. When sent and stale, "
+            "the answer is 412 and nothing is done.",
+        ),
+    ] = None,
+) -> str | None:
+    return if_match
+
+
+# Action verbs honour `If-Match` when it is sent and do not require it (API.md).
+ConditionalIfMatch = Annotated[str | None, Depends(conditional_if_match)]
+
+
+def check_match(if_match: str | None, current_version: int) -> None:
+    """`If-Match`, when sent, must name the current version (RFC 9110 section 13.1.1)."""
+    if if_match is not None and if_match.strip():
+        require_match(if_match, current_version)

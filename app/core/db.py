@@ -1,10 +1,10 @@
 """Engine, sessions and the per-request transaction."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
@@ -122,3 +122,24 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+V = TypeVar("V")
+
+
+def remembered(db: Session, key: Hashable, compute: Callable[[], V]) -> V:
+    """`compute()` once per session (one request): a view built before and after a change and
+    again for the answer reads its links once. Whoever writes what `key` names calls `forget`."""
+    memo = session_memo(db)
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]  # type: ignore[no-any-return]
+
+
+def forget(db: Session, key: Hashable) -> None:
+    session_memo(db).pop(key, None)
+
+
+def session_memo(db: Session) -> dict[Hashable, Any]:
+    memo: dict[Hashable, Any] = db.info.setdefault("remembered", {})
+    return memo

@@ -2,8 +2,8 @@
 
 The error statuses are read from what each route depends on, once, here, instead of being
 copied onto every route: a role guard can answer 401 and 403, any route that reads a token 401,
-`If-Match` 412 and 428, an object named in the path 404 (and 412 when it is changed), a body 400
-(unreadable), 413 and 422, the database 503.
+a required `If-Match` 412 and 428 (one honoured only when sent, 412), an object named in the
+path 404 (and 412 when it is changed), a body 400 (unreadable), 413 and 422, the database 503.
 Routes add what only their service knows (a 409) with `responses=`. Every error is described as
 `application/problem+json` with the one `Problem` schema.
 
@@ -20,6 +20,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.concurrency import conditional_if_match
 from app.core.deps import get_database, get_session
 from app.core.errors import PROBLEM_MEDIA_TYPE
 from app.core.guards import RoleGuard, optional_principal
@@ -111,6 +112,10 @@ def error_statuses(route: APIRoute) -> set[int]:
             statuses.add(401)
         elif dependant.call in (get_session, get_database):
             statuses.add(503)
+        elif dependant.call is conditional_if_match:
+            statuses.add(412)  # honoured when sent, never required: no 428
+            has_params = True
+            continue
         headers |= {field.alias.lower() for field in dependant.header_params}
         has_params |= bool(dependant.query_params or dependant.header_params)
         has_params |= bool(dependant.path_params or dependant.cookie_params)

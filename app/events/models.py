@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import BigInteger, Integer
 from sqlmodel import Field, SQLModel
 
-from app.core.models import JSONType, UTCDateTime, new_id, utcnow
+from app.core.models import JSONType, UTCDateTime, enum_type, new_id, utcnow
+from app.events.types import EventType, Visibility
 
 
 class OutboxEvent(SQLModel, table=True):
@@ -20,11 +21,12 @@ class OutboxEvent(SQLModel, table=True):
         default=None, primary_key=True, sa_type=BigInteger().with_variant(Integer(), "sqlite")
     )
     id: uuid.UUID = Field(default_factory=new_id, unique=True)
-    type: str = Field(max_length=80, index=True)
+    type: EventType = Field(sa_type=enum_type(EventType, 80), index=True)
     resource_type: str = Field(max_length=64)
     resource_id: str = Field(max_length=64)
     state_code: str | None = Field(default=None, max_length=3)
-    visibility: str = Field(max_length=16)
+    version: int | None = Field(default=None)
+    visibility: Visibility = Field(sa_type=enum_type(Visibility, 16))
     payload: dict[str, Any] = Field(sa_type=JSONType)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

@@ -1,28 +1,30 @@
-from pydantic import BaseModel
+from typing import Any
+
 from sqlmodel import Session
 
 from app.events.models import OutboxEvent
+from app.events.types import EventType, Visibility
 
 
 def emit(
     db: Session,
-    event_type: str,
+    event_type: EventType,
     *,
-    resource_type: str,
     resource_id: object,
     state_code: str | None,
-    visibility: str,
-    payload: BaseModel,
+    version: int | None,
+    visibility: Visibility,
+    payload: dict[str, Any],
 ) -> OutboxEvent:
-    """Queue an event in the caller's transaction. `visibility` says who may be told of it:
-    `state` (the State only), `ohchr`, or `public` (portals and webhooks of anyone)."""
+    """Queue an event in the caller's transaction (through `app.lifecycle.announce`)."""
     event = OutboxEvent(
         type=event_type,
-        resource_type=resource_type,
+        resource_type=event_type.resource,
         resource_id=str(resource_id),
         state_code=state_code,
+        version=version,
         visibility=visibility,
-        payload=payload.model_dump(mode="json"),
+        payload=payload,
     )
     db.add(event)
     return event

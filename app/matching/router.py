@@ -12,13 +12,15 @@ from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.openapi import conflict, refusal
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.core.principal import OHCHR_ROLES, Principal, Role
-from app.expertise.models import AssignmentStatus
+from app.core.settings import Settings
+from app.expertise.models import Assignment, AssignmentStatus
+from app.lifecycle.routes import add_verb_routes
 from app.matching import service
+from app.matching.lifecycle import ASSIGNMENT, assignment_read
 from app.matching.schemas import (
     AssignmentCreate,
     AssignmentPage,
     AssignmentRead,
-    AssignmentResponse,
     CandidateList,
     JointActivityList,
     MatchingRunCreate,
@@ -30,7 +32,6 @@ runs_router = APIRouter(prefix="/matching-runs", tags=["matching"])
 assignments_router = APIRouter(prefix="/assignments", tags=["assignments"])
 joint_router = APIRouter(prefix="/joint-activity-proposals", tags=["matching"])
 
-ProviderAccount = Annotated[Principal, Depends(require(Role.provider))]
 OfficerOrProvider = Annotated[Principal, Depends(require(*OHCHR_ROLES, Role.provider))]
 
 
@@ -105,7 +106,7 @@ def create_assignment(
 
     def create() -> tuple[BaseModel, str]:
         assignment = service.offer(db, who, body.request_id, body.provider_id, body.matching_run_id)
-        return service.assignment_read(assignment), f"{request.url.path}/{assignment.id}"
+        return assignment_read(assignment), f"{request.url.path}/{assignment.id}"
 
     return create_once(
         db,
@@ -140,53 +141,23 @@ def get_assignment(
 ) -> AssignmentRead:
     assignment = service.get_assignment(db, who, assignment_id)
     set_etag(response, assignment.version)
-    return service.assignment_read(assignment)
+    return assignment_read(assignment)
 
 
-def _respond(
-    who: Principal,
-    db: DbSession,
-    assignment_id: uuid.UUID,
-    accept: bool,
-    body: AssignmentResponse | None,
-    response: Response,
-) -> AssignmentRead:
-    assignment = service.get_assignment(db, who, assignment_id)
-    reason = body.reason if body else None
-    answered = service.respond(db, who, assignment, accept, reason)
-    set_etag(response, answered.version)
-    return service.assignment_read(answered)
+def _present(db: DbSession, who: Principal, assignment: Assignment, _: Settings) -> AssignmentRead:
+    return assignment_read(assignment)
 
 
-@assignments_router.post(
-    "/{assignment_id}/accept",
+add_verb_routes(
+    assignments_router,
+    ASSIGNMENT,
+    id_param="assignment_id",
+    load=service.get_assignment,
+    present=_present,
     response_model=AssignmentRead,
-    operation_id="accept_assignment",
-    responses=conflict("The assignment was already answered"),
+    descriptions={
+        "accept": "The provider takes the assignment; the request becomes `matched`.",
+        "decline": "The provider declines (`reason` optional); the capacity is freed and the "
+        "request can be offered again.",
+    },
 )
-def accept_assignment(
-    who: ProviderAccount,
-    db: DbSession,
-    assignment_id: uuid.UUID,
-    response: Response,
-    body: Annotated[AssignmentResponse | None, Body()] = None,
-) -> AssignmentRead:
-    """The provider takes the assignment; the request becomes `matched`."""
-    return _respond(who, db, assignment_id, True, body, response)
-
-
-@assignments_router.post(
-    "/{assignment_id}/decline",
-    response_model=AssignmentRead,
-    operation_id="decline_assignment",
-    responses=conflict("The assignment was already answered"),
-)
-def decline_assignment(
-    who: ProviderAccount,
-    db: DbSession,
-    assignment_id: uuid.UUID,
-    response: Response,
-    body: Annotated[AssignmentResponse | None, Body()] = None,
-) -> AssignmentRead:
-    """The provider declines; the capacity is freed and the request can be offered again."""
-    return _respond(who, db, assignment_id, False, body, response)

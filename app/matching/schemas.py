@@ -46,10 +46,6 @@ class AssignmentCreate(Strict):
     matching_run_id: uuid.UUID | None = None
 
 
-class AssignmentResponse(Strict):
-    reason: Annotated[str, Field(max_length=2000)] | None = None
-
-
 class AssignmentRead(BaseModel):
     id: uuid.UUID
     request_id: uuid.UUID

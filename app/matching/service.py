@@ -11,7 +11,6 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.assistance import service as assistance
-from app.assistance.lifecycle import Verb
 from app.assistance.models import AssistanceRequest, RequestStage
 from app.assistance.schemas import OfficerRequestView
 from app.audit.service import record
@@ -20,10 +19,11 @@ from app.core.models import utcnow
 from app.core.pagination import paginate
 from app.core.principal import Principal
 from app.core.settings import Settings
-from app.events.outbox import emit
+from app.events.types import EventType
 from app.expertise.models import OCCUPYING, Assignment, AssignmentStatus, Provider
 from app.expertise.service import occupied
 from app.matching import scoring
+from app.matching.lifecycle import ASSIGNMENT, assignment_read
 from app.matching.models import MatchingRun
 from app.matching.proposal import propose
 from app.matching.schemas import (
@@ -188,7 +188,7 @@ def offer(
         matching_run_id=run_id,
     )
     db.add(assignment)
-    _announce(db, who, assignment, "create", request)
+    ASSIGNMENT.announce(db, who, assignment, EventType.assignment_offered)
     return assignment
 
 
@@ -201,27 +201,6 @@ def _locked(db: Session, model: Any, key: uuid.UUID) -> Any:
         .execution_options(populate_existing=True)
     )
     return db.exec(statement).first()
-
-
-def respond(
-    db: Session, who: Principal, assignment: Assignment, accept: bool, reason: str | None
-) -> Assignment:
-    """The provider accepts (the request is then matched) or declines (capacity is freed)."""
-    if assignment.status is not AssignmentStatus.proposed:
-        raise Conflict(f"the assignment is {assignment.status}; only proposed ones are answered")
-    request = db.get(AssistanceRequest, assignment.request_id)
-    assert request is not None
-    assignment.touch()
-    assignment.responded_at = utcnow()
-    if accept:
-        assignment.status = AssignmentStatus.accepted
-        assistance.apply_system_move(db, request, Verb.match)
-    else:
-        assignment.status = AssignmentStatus.declined
-        assignment.decline_reason = reason
-    db.add(assignment)
-    _announce(db, who, assignment, "accept" if accept else "decline", request)
-    return assignment
 
 
 def visible_assignments(who: Principal) -> SelectOfScalar[Assignment]:
@@ -256,34 +235,6 @@ def get_assignment(db: Session, who: Principal, assignment_id: uuid.UUID) -> Ass
     if assignment is None:
         raise NotFound(f"no assignment {assignment_id}")
     return assignment
-
-
-def assignment_read(assignment: Assignment) -> AssignmentRead:
-    return AssignmentRead.model_validate(assignment, from_attributes=True)
-
-
-def _announce(
-    db: Session, who: Principal, assignment: Assignment, verb: str, request: AssistanceRequest
-) -> None:
-    db.flush()
-    shown = assignment_read(assignment)
-    record(
-        db,
-        who,
-        f"assignment.{verb}",
-        resource_type="assignment",
-        resource_id=assignment.id,
-        after=shown,
-    )
-    emit(
-        db,
-        f"assignment.{verb}",
-        resource_type="assignment",
-        resource_id=assignment.id,
-        state_code=request.state_code,
-        visibility="ohchr",
-        payload=shown,
-    )
 
 
 def joint_activities(db: Session) -> list[JointActivity]:

@@ -9,7 +9,7 @@ from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.models import JSONType, UTCDateTime, enum_type, new_id, utcnow
-from app.core.publication import Publishable, Stage
+from app.lifecycle.visibility import Publishable, Stage
 
 
 class ImplementationStatus(StrEnum):
@@ -45,6 +45,9 @@ class ProgressReport(ReportContentColumns, Publishable, table=True):
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     revision: int = Field(default=1)
     pending_revision: int | None = Field(default=None)
+    # The revision everyone reads while the report is public; a later correction is OHCHR's
+    # until the focal point publishes it.
+    published_revision: int | None = Field(default=None)
 
 
 class ProgressReportRecommendation(SQLModel, table=True):
@@ -71,6 +74,7 @@ class ProgressRevision(ReportContentColumns, table=True):
     number: int
     stage: Stage = Field(default=Stage.draft, sa_type=enum_type(Stage))
     recommendation_ids: list[str] = Field(default_factory=list, sa_type=JSONType)
+    reason: str | None = Field(default=None, sa_type=Text)
     created_by_id: uuid.UUID | None = Field(default=None)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -13,8 +13,8 @@ from sqlmodel import Session, col
 
 from app.core.deps import DbSession
 from app.core.guards import Anyone
-from app.core.principal import Principal
-from app.core.publication import Stage, Visibility
+from app.events.types import Visibility
+from app.lifecycle.visibility import audience_of, seen_by
 from app.progress.models import ProgressReport, ProgressReportRecommendation
 from app.recommendations.models import Recommendation, RecommendationSdg, RecommendationTheme
 from app.shortfalls.models import Shortfall
@@ -45,29 +45,13 @@ class Overview(BaseModel):
     open_shortfalls_by_barrier: dict[str, int]
 
 
-def _scope(who: Principal | None, state_code: str) -> str:
-    if who is not None and who.is_state and who.state_code == state_code:
-        return "state"
-    if who is not None and who.is_ohchr:
-        return "ohchr"
-    return "public"
-
-
-def _seen(model: Any, scope: str) -> ColumnElement[bool]:
-    if scope == "state":
-        return col(model.stage).in_([Stage.draft, Stage.submitted])
-    if scope == "ohchr":
-        return col(model.stage) == Stage.submitted
-    return col(model.visibility) == Visibility.public
-
-
-def build_overview(db: Session, state_code: str, scope: str) -> Overview:
+def build_overview(db: Session, state_code: str, scope: Visibility) -> Overview:
     latest = _latest_status(db, state_code, scope)
     total = int(db.execute(select(func.count()).where(_mine(state_code))).scalar_one())
     unreported = total - sum(latest.values())
     return Overview(
         state_code=state_code,
-        scope=scope,
+        scope=scope.value,
         recommendations=total,
         by_mechanism=_by_mechanism(db, state_code),
         by_theme=_theme_counts(db, state_code),
@@ -100,14 +84,14 @@ def _by_sdg_goal(db: Session, state_code: str) -> dict[str, int]:
     return _counts(db, statement)
 
 
-def _open_shortfalls(db: Session, state_code: str, scope: str) -> dict[str, int]:
+def _open_shortfalls(db: Session, state_code: str, scope: Visibility) -> dict[str, int]:
     barrier = col(Shortfall.barrier_type)
     statement = (
         select(barrier, func.count())
         .where(
             col(Shortfall.state_code) == state_code,
             col(Shortfall.resolved_on).is_(None),
-            _seen(Shortfall, scope),
+            seen_by(Shortfall, scope),
         )
         .group_by(barrier)
     )
@@ -118,7 +102,7 @@ def _counts(db: Session, statement: Any) -> dict[Any, int]:
     return {str(key): int(count) for key, count in db.execute(statement).all()}
 
 
-def _reports_seen(state_code: str, scope: str) -> Any:
+def _reports_seen(state_code: str, scope: Visibility) -> Any:
     """(recommendation, status, rank) per report seen; rank 1 is the latest."""
     recommendation = col(ProgressReportRecommendation.recommendation_id)
     rank = func.row_number().over(
@@ -128,12 +112,12 @@ def _reports_seen(state_code: str, scope: str) -> Any:
     return (
         select(recommendation, col(ProgressReport.status), rank.label("rank"))
         .join(ProgressReport, col(ProgressReport.id) == ProgressReportRecommendation.report_id)
-        .where(col(ProgressReport.state_code) == state_code, _seen(ProgressReport, scope))
+        .where(col(ProgressReport.state_code) == state_code, seen_by(ProgressReport, scope))
         .subquery()
     )
 
 
-def _latest_status(db: Session, state_code: str, scope: str) -> dict[str, int]:
+def _latest_status(db: Session, state_code: str, scope: Visibility) -> dict[str, int]:
     ranked = _reports_seen(state_code, scope)
     statement = (
         select(ranked.c.status, func.count()).where(ranked.c.rank == 1).group_by(ranked.c.status)
@@ -141,12 +125,12 @@ def _latest_status(db: Session, state_code: str, scope: str) -> dict[str, int]:
     return _counts(db, statement)
 
 
-def _unreported_sample(db: Session, state_code: str, scope: str) -> list[str]:
+def _unreported_sample(db: Session, state_code: str, scope: Visibility) -> list[str]:
     link = ProgressReportRecommendation
     reported = (
         select(col(link.report_id))
         .join(ProgressReport, col(ProgressReport.id) == link.report_id)
-        .where(col(link.recommendation_id) == Recommendation.id, _seen(ProgressReport, scope))
+        .where(col(link.recommendation_id) == Recommendation.id, seen_by(ProgressReport, scope))
         .exists()
     )
     statement = (
@@ -183,4 +167,4 @@ def get_state_overview(
     recommendations with no report yet, and open shortfalls by barrier. The State and OHCHR
     see their full view; everyone else, figures built from published data. Public."""
     state = get_state(db, code)
-    return build_overview(db, state.code, _scope(who, state.code))
+    return build_overview(db, state.code, audience_of(who, state.code))

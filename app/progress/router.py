@@ -1,21 +1,21 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel
 
 from app.core.concurrency import IfMatch, etag_of, set_etag
 from app.core.deps import DbSession
-from app.core.guards import Anyone, FocalPoint, StateMember
+from app.core.guards import Anyone, StateMember
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.openapi import conflict
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.core.principal import Principal
-from app.core.publication import Stage, Visibility
+from app.core.settings import Settings
+from app.lifecycle.routes import Filters, add_verb_routes
 from app.progress import service
-from app.progress.models import ImplementationStatus
+from app.progress.models import ImplementationStatus, ProgressReport
 from app.progress.schemas import (
-    MoveBody,
     ReportBatch,
     ReportBatchResult,
     ReportCreate,
@@ -23,6 +23,7 @@ from app.progress.schemas import (
     ReportRead,
     ReportUpdate,
     RevisionCreate,
+    RevisionFields,
     RevisionPage,
     RevisionRead,
 )
@@ -30,7 +31,6 @@ from app.progress.schemas import (
 router = APIRouter(prefix="/progress-reports", tags=["progress-reports"])
 
 RevisionNumber = Annotated[int, Path(ge=1, le=10_000)]
-OptionalMoveBody = Annotated[MoveBody | None, Body()]
 
 
 def _shown(db: DbSession, who: Principal | None, report: object, response: Response) -> ReportRead:
@@ -43,24 +43,22 @@ def _shown(db: DbSession, who: Principal | None, report: object, response: Respo
 def list_progress_reports(
     who: Anyone,
     db: DbSession,
-    state: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
-    recommendation: uuid.UUID | None = None,
-    stage: Stage | None = None,
+    filters: Filters,
     status: ImplementationStatus | None = None,
-    visibility: Visibility | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> ReportPage:
     """Reports the caller may see: a State its own (drafts included); OHCHR every submitted
-    one; everyone else the published ones. Public."""
+    one; everyone the published ones (as published: a correction awaiting publication is not
+    shown, nor matched by the filters, outside the State and OHCHR). Public."""
     items, next_cursor = service.list_reports(
         db,
         who,
-        state=state,
-        recommendation=recommendation,
-        stage=stage,
+        state=filters.state,
+        recommendation=filters.recommendation,
+        stage=filters.stage,
         status=status,
-        visibility=visibility,
+        visibility=filters.visibility,
         limit=limit,
         cursor=cursor,
     )
@@ -155,64 +153,6 @@ def delete_progress_report(
     return Response(status_code=204)
 
 
-def _move(
-    db: DbSession, who: Principal, report_id: uuid.UUID, verb: str, response: Response
-) -> ReportRead:
-    report = service.get_report(db, who, report_id)
-    return _shown(db, who, service.move(db, who, report, verb), response)
-
-
-@router.post(
-    "/{report_id}/submit",
-    response_model=ReportRead,
-    operation_id="submit_progress_report",
-    responses=conflict("Not open at this stage; `allowed` lists the moves open now"),
-)
-def submit_progress_report(
-    who: FocalPoint,
-    db: DbSession,
-    report_id: uuid.UUID,
-    response: Response,
-    body: OptionalMoveBody = None,
-) -> ReportRead:
-    """Submit the draft, or the pending revision, on behalf of the State. Focal points."""
-    return _move(db, who, report_id, "submit", response)
-
-
-@router.post(
-    "/{report_id}/publish",
-    response_model=ReportRead,
-    operation_id="publish_progress_report",
-    responses=conflict("Not open at this stage; `allowed` lists the moves open now"),
-)
-def publish_progress_report(
-    who: FocalPoint,
-    db: DbSession,
-    report_id: uuid.UUID,
-    response: Response,
-    body: OptionalMoveBody = None,
-) -> ReportRead:
-    """Make a submitted report public: anyone, anonymous callers included, may read it."""
-    return _move(db, who, report_id, "publish", response)
-
-
-@router.post(
-    "/{report_id}/unpublish",
-    response_model=ReportRead,
-    operation_id="unpublish_progress_report",
-    responses=conflict("Not open at this stage; `allowed` lists the moves open now"),
-)
-def unpublish_progress_report(
-    who: FocalPoint,
-    db: DbSession,
-    report_id: uuid.UUID,
-    response: Response,
-    body: OptionalMoveBody = None,
-) -> ReportRead:
-    """Withdraw a report from public view; OHCHR still sees it."""
-    return _move(db, who, report_id, "unpublish", response)
-
-
 @router.get(
     "/{report_id}/revisions", response_model=RevisionPage, operation_id="list_progress_revisions"
 )
@@ -279,7 +219,7 @@ def update_progress_revision(
     db: DbSession,
     report_id: uuid.UUID,
     number: RevisionNumber,
-    body: ReportUpdate,
+    body: RevisionFields,
     response: Response,
     if_match: IfMatch = None,
 ) -> RevisionRead:
@@ -288,3 +228,24 @@ def update_progress_revision(
     revision = service.update_revision(db, who, report, number, body, if_match)
     set_etag(response, report.version)
     return service.revision_read(revision)
+
+
+def _present(db: DbSession, who: Principal, report: ProgressReport, _: Settings) -> ReportRead:
+    return service.to_read(db, who, [report])[0]
+
+
+add_verb_routes(
+    router,
+    service.PROGRESS_REPORT,
+    id_param="report_id",
+    load=service.get_report,
+    present=_present,
+    response_model=ReportRead,
+    descriptions={
+        "submit": "Submit the draft, or the pending correction, on behalf of the State. A "
+        "correction to a published report stays OHCHR's until it is published. Focal points.",
+        "publish": "Make a submitted report public (or its latest correction): anyone, "
+        "anonymous callers included, may read it.",
+        "unpublish": "Withdraw a report from public view; OHCHR still sees it.",
+    },
+)

@@ -12,8 +12,8 @@ from pydantic import (
 )
 
 from app.core.pagination import Page
-from app.core.publication import Stage, Visibility
 from app.core.schemas import JsonDate, JsonNumber, Strict
+from app.lifecycle.visibility import Stage, Visibility
 from app.progress.models import ImplementationStatus
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -89,8 +89,18 @@ class ReportUpdate(ReportFields):
     nullable = frozenset({"cluster_id"})
 
 
-class RevisionCreate(ReportFields):
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+
+
+class RevisionFields(ReportFields):
+    """A correction: any field of the report, and why it corrects the last revision."""
+
     nullable = frozenset({"cluster_id"})
+    reason: Reason | None = Field(default=None, description="Why this corrects the last revision")
+
+
+class RevisionCreate(RevisionFields):
+    pass
 
 
 class ReportContent(BaseModel):
@@ -131,6 +141,7 @@ class RevisionRead(ReportContent):
     report_id: uuid.UUID
     number: int
     stage: Stage
+    reason: str | None = Field(description="Why this revision corrects the last one")
     created_at: dt.datetime
     created_by_id: uuid.UUID | None
     submitted_at: dt.datetime | None
@@ -139,11 +150,6 @@ class RevisionRead(ReportContent):
 
 class RevisionPage(Page[RevisionRead]):
     pass
-
-
-class MoveBody(Strict):
-    message: Annotated[str, Field(max_length=5000)] | None = None
-    reason: Annotated[str, Field(max_length=5000)] | None = None
 
 
 MAX_BATCH = 500

@@ -1,36 +1,28 @@
 """Progress reports: drafted by a State, submitted by its focal point, corrected by revisions.
 
-Who sees what is `app.core.publication.visible_to`; every query here starts from it, so a
-report the caller may not see is simply not found.
+Who sees what is `app.lifecycle.visibility.visible`; every query starts from it, so a report the
+caller may not see is simply not found. A correction to a published report is the State's own
+until it is submitted and OHCHR's until the focal point publishes it: until then everyone else
+reads the last published revision.
 """
 
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import ColumnElement, String, and_, cast, delete, exists, false, or_, true
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.audit.service import record
 from app.core.concurrency import require_match
 from app.core.errors import Conflict, NotFound, UnprocessableContent
 from app.core.models import utcnow
 from app.core.pagination import paginate
 from app.core.principal import Principal
-from app.core.publication import (
-    FOCAL_POINT,
-    PUBLICATION_MOVES,
-    Move,
-    Stage,
-    Visibility,
-    apply_move,
-    require_draft,
-    sees_drafts,
-    visible_to,
-)
-from app.events.outbox import emit
+from app.events.types import EventType, Visibility
+from app.lifecycle.drafts import Links, filtered, publication, require_draft, submission, submitted
+from app.lifecycle.engine import Kind, Move
+from app.lifecycle.visibility import Stage, audience_of, visible
 from app.progress.models import (
     ImplementationStatus,
     ProgressReport,
@@ -42,7 +34,7 @@ from app.progress.schemas import (
     ReportCreate,
     ReportFields,
     ReportRead,
-    RevisionCreate,
+    RevisionFields,
     RevisionRead,
 )
 from app.recommendations.ownership import own_recommendation_ids
@@ -50,8 +42,67 @@ from app.recommendations.ownership import own_recommendation_ids
 CONTENT_FIELDS = tuple(ReportContentColumns.model_fields)
 
 
-def _visible(who: Principal | None) -> SelectOfScalar[ProgressReport]:
-    return select(ProgressReport).where(visible_to(ProgressReport, who))
+LINKS = Links(ProgressReportRecommendation, "report_id", "recommendation_id")
+
+
+def _submitted(move: Move[ProgressReport]) -> None:
+    """Submit the draft: the first revision, or the pending correction."""
+    report = move.obj
+    number = report.pending_revision or report.revision
+    submitted(move)
+    revision = _revision(move.db, report.id, number)
+    revision.stage = Stage.submitted
+    revision.submitted_at, revision.submitted_by_id = report.submitted_at, report.submitted_by_id
+    move.db.add(revision)
+    if number != report.revision:
+        _assign(report, {f: getattr(revision, f) for f in CONTENT_FIELDS})
+        LINKS.replace(move.db, report.id, [uuid.UUID(rid) for rid in revision.recommendation_ids])
+    report.revision, report.pending_revision = number, None
+
+
+def _published(move: Move[ProgressReport]) -> None:
+    move.obj.published_revision = move.obj.revision
+
+
+def _unpublished(move: Move[ProgressReport]) -> None:
+    move.obj.published_revision = None
+
+
+def _lagging(report: ProgressReport) -> bool:
+    """A correction was submitted after the revision everyone reads."""
+    return report.published_revision not in (None, report.revision)
+
+
+def show(db: Session, audience: Visibility, report: ProgressReport) -> ReportRead:
+    return _shown(db, [(report, audience)])[0]
+
+
+PROGRESS_REPORT: Kind[ProgressReport] = Kind(
+    name="progress_report",
+    model=ProgressReport,
+    lifecycles=(
+        submission(
+            "progress_report",
+            table={
+                (Stage.draft, "submit"): Stage.submitted,
+                (Stage.submitted, "submit"): Stage.submitted,
+            },
+            guard=lambda r: r.stage is Stage.draft or r.pending_revision is not None,
+            stamp=_submitted,
+            event_overrides={(Stage.submitted, "submit"): EventType.progress_report_revised},
+            audiences={"submit": Visibility.ohchr},
+        ),
+        publication(
+            "progress_report",
+            republish=_lagging,
+            on_publish=_published,
+            on_unpublish=_unpublished,
+        ),
+    ),
+    show=show,
+    audience=lambda r: r.visibility,
+    state_code=lambda r: r.state_code,
+)
 
 
 def list_reports(
@@ -66,26 +117,53 @@ def list_reports(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[ReportRead], str | None]:
-    statement = _visible(who)
-    for column, value in (
-        (ProgressReport.state_code, state and state.upper()),
-        (ProgressReport.stage, stage),
-        (ProgressReport.status, status),
-        (ProgressReport.visibility, visibility),
-    ):
-        if value is not None:
-            statement = statement.where(col(column) == value)
-    if recommendation is not None:
-        statement = statement.where(
-            col(ProgressReport.id).in_(
-                select(ProgressReportRecommendation.report_id).where(
-                    ProgressReportRecommendation.recommendation_id == recommendation
-                )
-            )
-        )
+    statement = filtered(
+        _visible(who), ProgressReport, state=state, stage=stage, visibility=visibility
+    )
+    if status is not None or recommendation is not None:
+        statement = statement.where(_content_matches(who, status, recommendation))
     keys = [ProgressReport.created_at, ProgressReport.id]
     rows, next_cursor = paginate(db, statement, keys, limit=limit, cursor=cursor)
     return to_read(db, who, rows), next_cursor
+
+
+def _visible(who: Principal | None) -> SelectOfScalar[ProgressReport]:
+    return select(ProgressReport).where(visible(ProgressReport, who))
+
+
+def _content_matches(
+    who: Principal | None,
+    status: ImplementationStatus | None,
+    recommendation: uuid.UUID | None,
+) -> ColumnElement[bool]:
+    """Filters on what each report shows this caller: the current revision to its State and to
+    OHCHR, the published revision to everyone else."""
+    current: list[ColumnElement[bool]] = [true()]
+    published: list[ColumnElement[bool]] = [
+        col(ProgressRevision.report_id) == col(ProgressReport.id),
+        col(ProgressRevision.number) == col(ProgressReport.published_revision),
+    ]
+    if status is not None:
+        current.append(col(ProgressReport.status) == status)
+        published.append(col(ProgressRevision.status) == status)
+    if recommendation is not None:
+        current.append(col(ProgressReport.id).in_(LINKS.having(recommendation)))
+        published.append(
+            cast(ProgressRevision.recommendation_ids, String).like(f'%"{recommendation}"%')
+        )
+    reads_current = _reads_current(who)
+    return or_(
+        and_(reads_current, *current),
+        and_(~reads_current, exists(select(ProgressRevision.id).where(*published))),
+    )
+
+
+def _reads_current(who: Principal | None) -> ColumnElement[bool]:
+    if who is not None and who.is_ohchr:
+        return true()
+    if who is not None and who.is_state:
+        return col(ProgressReport.state_code) == who.state_code
+    return false()
 
 
 def get_report(db: Session, who: Principal | None, report_id: uuid.UUID) -> ProgressReport:
@@ -108,8 +186,8 @@ def create_report(db: Session, who: Principal, body: ReportCreate) -> ProgressRe
             report_id=report.id, number=1, created_by_id=who.id, **_revision_content(content)
         )
     )
-    _link(db, report.id, ids)
-    _announce(db, who, report, "create", before=None)
+    LINKS.replace(db, report.id, ids)
+    PROGRESS_REPORT.announce(db, who, report, EventType.progress_report_created)
     return report
 
 
@@ -119,7 +197,7 @@ def update_report(
     """Edit a draft. A submitted report is corrected by a new revision, never in place."""
     require_match(if_match, report.version)
     require_draft(report, "progress report")
-    before = to_read(db, who, [report])[0]
+    before = show(db, Visibility.state, report)
     draft = _revision(db, report.id, 1)
     content = _merged(db, who, _current_content(db, report), body)
     report.touch()
@@ -127,8 +205,8 @@ def update_report(
     _assign(draft, _revision_content(content))
     draft.updated_at = utcnow()
     db.add_all([report, draft])
-    _link(db, report.id, content["recommendation_ids"])
-    _announce(db, who, report, "update", before=before)
+    LINKS.replace(db, report.id, content["recommendation_ids"])
+    PROGRESS_REPORT.announce(db, who, report, EventType.progress_report_updated, before=before)
     return report
 
 
@@ -137,79 +215,17 @@ def delete_report(
 ) -> None:
     require_match(if_match, report.version)
     require_draft(report, "progress report")
-    before = to_read(db, who, [report])[0]
-    db.execute(
-        delete(ProgressReportRecommendation).where(
-            col(ProgressReportRecommendation.report_id) == report.id
-        )
-    )
+    before = show(db, Visibility.state, report)
+    LINKS.replace(db, report.id, [])
     db.execute(delete(ProgressRevision).where(col(ProgressRevision.report_id) == report.id))
     db.delete(report)
-    db.flush()
-    record(
-        db,
-        who,
-        "progress_report.delete",
-        resource_type="progress_report",
-        resource_id=report.id,
-        state_code=report.state_code,
-        before=before,
-        state_private=True,
+    PROGRESS_REPORT.announce(
+        db, who, report, EventType.progress_report_deleted, before=before, deleted=True
     )
-    emit(
-        db,
-        "progress_report.delete",
-        resource_type="progress_report",
-        resource_id=report.id,
-        state_code=report.state_code,
-        visibility=Visibility.state,
-        payload=before,
-    )
-
-
-def _submit(report: ProgressReport, who: Principal) -> None:
-    """Submit the draft: the first revision, or the pending correction."""
-    now = utcnow()
-    report.stage = Stage.submitted
-    if report.visibility is Visibility.state:
-        report.visibility = Visibility.ohchr
-    report.submitted_at, report.submitted_by_id = now, who.id
-
-
-REPORT_MOVES: dict[str, Move] = {
-    **PUBLICATION_MOVES,
-    "submit": Move(
-        FOCAL_POINT,
-        lambda r: r.stage is Stage.draft or r.pending_revision is not None,
-        _submit,
-    ),
-}
-
-
-def move(db: Session, who: Principal, report: ProgressReport, verb: str) -> ProgressReport:
-    before = to_read(db, who, [report])[0]
-    number = report.pending_revision or report.revision
-    apply_move(REPORT_MOVES, report, who, verb)
-    if verb == "submit":
-        _submit_revision(db, who, report, number)
-    db.add(report)
-    _announce(db, who, report, verb, before=before)
-    return report
-
-
-def _submit_revision(db: Session, who: Principal, report: ProgressReport, number: int) -> None:
-    revision = _revision(db, report.id, number)
-    revision.stage = Stage.submitted
-    revision.submitted_at, revision.submitted_by_id = report.submitted_at, who.id
-    db.add(revision)
-    if number != report.revision:
-        _assign(report, {f: getattr(revision, f) for f in CONTENT_FIELDS})
-        _link(db, report.id, [uuid.UUID(rid) for rid in revision.recommendation_ids])
-    report.revision, report.pending_revision = number, None
 
 
 def create_revision(
-    db: Session, who: Principal, report: ProgressReport, body: RevisionCreate
+    db: Session, who: Principal, report: ProgressReport, body: RevisionFields
 ) -> ProgressRevision:
     """A correction: the given fields over the current revision, drafted like the first."""
     if report.stage is Stage.draft:
@@ -219,18 +235,25 @@ def create_revision(
             f"revision {report.pending_revision} is already being drafted; submit it first"
         )
     content = _merged(db, who, _current_content(db, report), body)
-    before = to_read(db, who, [report])[0]
+    before = show(db, Visibility.state, report)
     report.touch()
     report.pending_revision = report.revision + 1
     revision = ProgressRevision(
         report_id=report.id,
         number=report.pending_revision,
         created_by_id=who.id,
+        reason=body.reason,
         **_revision_content(content),
     )
     db.add_all([report, revision])
-    db.flush()
-    _announce(db, who, report, "revision.create", before=before, visibility=Visibility.state)
+    PROGRESS_REPORT.announce(
+        db,
+        who,
+        report,
+        EventType.progress_report_revision_drafted,
+        before=before,
+        audience=Visibility.state,
+    )
     return revision
 
 
@@ -239,7 +262,7 @@ def update_revision(
     who: Principal,
     report: ProgressReport,
     number: int,
-    body: ReportFields,
+    body: RevisionFields,
     if_match: str | None,
 ) -> ProgressRevision:
     """Edit the correction being drafted. `If-Match` carries the report's ETag."""
@@ -249,23 +272,43 @@ def update_revision(
         raise Conflict(f"revision {number} is submitted and never changes")
     if number == 1:
         raise Conflict("revision 1 of a draft report is edited through the report itself")
-    before = to_read(db, who, [report])[0]
+    before = show(db, Visibility.state, report)
     content = _merged(db, who, _revision_as_content(revision), body)
     report.touch()
     _assign(revision, _revision_content(content))
+    if "reason" in body.model_fields_set:
+        revision.reason = body.reason
     revision.updated_at = utcnow()
     db.add_all([report, revision])
-    _announce(db, who, report, "revision.update", before=before, visibility=Visibility.state)
+    PROGRESS_REPORT.announce(
+        db,
+        who,
+        report,
+        EventType.progress_report_revision_updated,
+        before=before,
+        audience=Visibility.state,
+    )
     return revision
+
+
+def _revisions_seen(who: Principal | None, report: ProgressReport) -> ColumnElement[bool]:
+    """Every revision to the State; the submitted ones to OHCHR; the published ones to others."""
+    audience = audience_of(who, report.state_code)
+    if audience is Visibility.state:
+        return true()
+    if audience is Visibility.ohchr:
+        return col(ProgressRevision.stage) == Stage.submitted
+    return col(ProgressRevision.number) <= (report.published_revision or 0)
 
 
 def list_revisions(
     db: Session, who: Principal | None, report: ProgressReport
 ) -> list[RevisionRead]:
-    statement = select(ProgressRevision).where(ProgressRevision.report_id == report.id)
-    if not sees_drafts(who):
-        statement = statement.where(ProgressRevision.stage == Stage.submitted)
-    revisions = db.exec(statement.order_by(col(ProgressRevision.number))).all()
+    revisions = db.exec(
+        select(ProgressRevision)
+        .where(ProgressRevision.report_id == report.id, _revisions_seen(who, report))
+        .order_by(col(ProgressRevision.number))
+    ).all()
     return [revision_read(r) for r in revisions]
 
 
@@ -274,10 +317,12 @@ def get_revision(
 ) -> ProgressRevision:
     revision = db.exec(
         select(ProgressRevision).where(
-            ProgressRevision.report_id == report.id, ProgressRevision.number == number
+            ProgressRevision.report_id == report.id,
+            ProgressRevision.number == number,
+            _revisions_seen(who, report),
         )
     ).first()
-    if revision is None or (revision.stage is Stage.draft and not sees_drafts(who)):
+    if revision is None:
         raise NotFound(f"no revision {number} of progress report {report.id}")
     return revision
 
@@ -313,7 +358,7 @@ def _content(body: ReportFields, ids: list[uuid.UUID]) -> dict[str, Any]:
 
 def _current_content(db: Session, report: ProgressReport) -> dict[str, Any]:
     content = {field: getattr(report, field) for field in CONTENT_FIELDS}
-    content["recommendation_ids"] = _linked(db, [report.id])[report.id]
+    content["recommendation_ids"] = LINKS.of(db, [report.id])[report.id]
     return content
 
 
@@ -328,7 +373,9 @@ def _merged(
 ) -> dict[str, Any]:
     """`current` with the fields the body sets, checked as a whole."""
     assert who.state_code is not None
-    changes = body.model_dump(mode="json", exclude_unset=True)
+    changes = body.model_dump(
+        mode="json", exclude_unset=True, include=set(ReportFields.model_fields)
+    )
     merged = current | changes
     if "cluster_id" in changes:
         merged["cluster_id"] = body.cluster_id
@@ -363,7 +410,8 @@ def _covered(db: Session, state_code: str, body: ReportCreate) -> list[uuid.UUID
 
 
 def _revision_content(content: dict[str, Any]) -> dict[str, Any]:
-    return content | {"recommendation_ids": [str(rid) for rid in content["recommendation_ids"]]}
+    fields = {f: content[f] for f in CONTENT_FIELDS if f in content}
+    return fields | {"recommendation_ids": [str(rid) for rid in content["recommendation_ids"]]}
 
 
 def _assign(target: object, content: dict[str, Any]) -> None:
@@ -383,95 +431,59 @@ def _revision(db: Session, report_id: uuid.UUID, number: int) -> ProgressRevisio
     return revision
 
 
-def _link(db: Session, report_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> None:
-    db.execute(
-        delete(ProgressReportRecommendation).where(
-            col(ProgressReportRecommendation.report_id) == report_id
-        )
-    )
-    db.add_all(
-        ProgressReportRecommendation(report_id=report_id, recommendation_id=rid) for rid in ids
-    )
-    db.flush()
-
-
-def _linked(db: Session, report_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
-    links: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for report_id, recommendation_id in db.exec(
-        select(
-            ProgressReportRecommendation.report_id, ProgressReportRecommendation.recommendation_id
-        ).where(col(ProgressReportRecommendation.report_id).in_(report_ids))
-    ).all():
-        links[report_id].append(recommendation_id)
-    return links
-
-
-def _announce(
-    db: Session,
-    who: Principal,
-    report: ProgressReport,
-    verb: str,
-    *,
-    before: ReportRead | None,
-    visibility: Visibility | None = None,
-) -> None:
-    """The audit event and the outbox event of one change, in the change's transaction."""
-    db.flush()
-    after = to_read(db, who, [report])[0]
-    record(
-        db,
-        who,
-        f"progress_report.{verb}",
-        resource_type="progress_report",
-        resource_id=report.id,
-        state_code=report.state_code,
-        before=before,
-        after=after,
-        state_private=report.stage is Stage.draft or verb.startswith("revision."),
-    )
-    emit(
-        db,
-        f"progress_report.{verb}",
-        resource_type="progress_report",
-        resource_id=report.id,
-        state_code=report.state_code,
-        visibility=visibility or report.visibility,
-        payload=after,
-    )
-
-
 def to_read(
     db: Session, who: Principal | None, reports: Sequence[ProgressReport]
 ) -> list[ReportRead]:
-    links = _linked(db, [r.id for r in reports])
-    own_view = sees_drafts(who)
-    return [
-        ReportRead(
-            id=r.id,
-            state_code=r.state_code,
-            stage=r.stage,
-            visibility=r.visibility,
-            revision=r.revision,
-            pending_revision=r.pending_revision if own_view else None,
-            recommendation_ids=sorted(links[r.id], key=str),
-            cluster_id=r.cluster_id,
-            period_start=r.period_start,
-            period_end=r.period_end,
-            status=r.status,
-            summary=r.summary,
-            measures=r.measures,
-            evidence=r.evidence,
-            indicators=r.indicators,
-            responsible_entities=r.responsible_entities,
-            version=r.version,
-            created_at=r.created_at,
-            updated_at=r.updated_at,
-            submitted_at=r.submitted_at,
-            submitted_by_id=r.submitted_by_id,
-            published_at=r.published_at,
+    """Each report as this caller sees it."""
+    return _shown(db, [(r, audience_of(who, r.state_code)) for r in reports])
+
+
+def _shown(db: Session, seen: Sequence[tuple[ProgressReport, Visibility]]) -> list[ReportRead]:
+    """Reports as each audience sees them: everyone but the State and OHCHR reads the
+    published revision, which lags the current one while a correction awaits publication."""
+    published = _published_revisions(
+        db, [r for r, audience in seen if audience is Visibility.public and _lagging(r)]
+    )
+    current = LINKS.of(db, [r.id for r, _ in seen if r.id not in published])
+    shown = []
+    for report, audience in seen:
+        source: Any = published.get(report.id, report)
+        if source is report:
+            content = {f: getattr(report, f) for f in CONTENT_FIELDS}
+            content["recommendation_ids"] = current[report.id]
+        else:
+            content = _revision_as_content(source)
+            content["recommendation_ids"] = sorted(content["recommendation_ids"], key=str)
+        shown.append(
+            ReportRead(
+                id=report.id,
+                state_code=report.state_code,
+                stage=report.stage,
+                visibility=report.visibility,
+                revision=source.number if source is not report else report.revision,
+                pending_revision=report.pending_revision if audience is Visibility.state else None,
+                version=report.version,
+                created_at=report.created_at,
+                updated_at=report.updated_at,
+                submitted_at=report.submitted_at,
+                submitted_by_id=report.submitted_by_id,
+                published_at=report.published_at,
+                **content,
+            )
         )
-        for r in reports
-    ]
+    return shown
+
+
+def _published_revisions(
+    db: Session, reports: Sequence[ProgressReport]
+) -> dict[uuid.UUID, ProgressRevision]:
+    if not reports:
+        return {}
+    wanted = {(r.id, r.published_revision) for r in reports}
+    rows = db.exec(
+        select(ProgressRevision).where(col(ProgressRevision.report_id).in_([r.id for r in reports]))
+    ).all()
+    return {row.report_id: row for row in rows if (row.report_id, row.number) in wanted}
 
 
 def revision_read(revision: ProgressRevision) -> RevisionRead:
@@ -479,6 +491,7 @@ def revision_read(revision: ProgressRevision) -> RevisionRead:
         report_id=revision.report_id,
         number=revision.number,
         stage=revision.stage,
+        reason=revision.reason,
         created_at=revision.created_at,
         created_by_id=revision.created_by_id,
         submitted_at=revision.submitted_at,

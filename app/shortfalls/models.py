@@ -8,7 +8,7 @@ from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
 from app.core.models import enum_type, new_id
-from app.core.publication import Publishable
+from app.lifecycle.visibility import Publishable
 from app.taxonomies.vocabularies import BarrierType
 
 

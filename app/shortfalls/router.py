@@ -1,32 +1,23 @@
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from app.core.concurrency import IfMatch, set_etag
 from app.core.deps import DbSession
-from app.core.guards import Anyone, FocalPoint, StateMember
+from app.core.guards import Anyone, StateMember
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.openapi import conflict
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.core.principal import Principal
-from app.core.publication import Stage, Visibility
-from app.progress.schemas import MoveBody
+from app.core.settings import Settings
+from app.lifecycle.routes import Filters, add_verb_routes
 from app.shortfalls import service
 from app.shortfalls.models import Severity, Shortfall
-from app.shortfalls.schemas import (
-    ShortfallCreate,
-    ShortfallPage,
-    ShortfallRead,
-    ShortfallResolve,
-    ShortfallUpdate,
-)
+from app.shortfalls.schemas import ShortfallCreate, ShortfallPage, ShortfallRead, ShortfallUpdate
 from app.taxonomies.vocabularies import BarrierType
 
 router = APIRouter(prefix="/shortfalls", tags=["shortfalls"])
-
-OptionalMoveBody = Annotated[MoveBody | None, Body()]
 
 
 def _shown(db: DbSession, shortfall: Shortfall, response: Response) -> ShortfallRead:
@@ -39,24 +30,22 @@ def _shown(db: DbSession, shortfall: Shortfall, response: Response) -> Shortfall
 def list_shortfalls(
     who: Anyone,
     db: DbSession,
-    state: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
-    recommendation: uuid.UUID | None = None,
-    stage: Stage | None = None,
-    visibility: Visibility | None = None,
+    filters: Filters,
     barrier_type: BarrierType | None = None,
     severity: Severity | None = None,
     resolved: bool | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> ShortfallPage:
-    """Shortfalls the caller may see (as for progress reports). Public."""
+    """Shortfalls the caller may see: a State its own (drafts included); OHCHR every submitted
+    one; everyone the published ones. Public."""
     items, next_cursor = service.list_shortfalls(
         db,
         who,
-        state=state,
-        recommendation=recommendation,
-        stage=stage,
-        visibility=visibility,
+        state=filters.state,
+        recommendation=filters.recommendation,
+        stage=filters.stage,
+        visibility=filters.visibility,
         barrier_type=barrier_type,
         severity=severity,
         resolved=resolved,
@@ -129,74 +118,21 @@ def delete_shortfall(
     return Response(status_code=204)
 
 
-def _move(
-    db: DbSession, who: Principal, shortfall_id: uuid.UUID, verb: str, response: Response
-) -> ShortfallRead:
-    shortfall = service.get_shortfall(db, who, shortfall_id)
-    return _shown(db, service.move(db, who, shortfall, verb), response)
+def _present(db: DbSession, who: Principal, shortfall: Shortfall, _: Settings) -> ShortfallRead:
+    return service.to_read(db, [shortfall])[0]
 
 
-@router.post(
-    "/{shortfall_id}/submit",
+add_verb_routes(
+    router,
+    service.SHORTFALL,
+    id_param="shortfall_id",
+    load=service.get_shortfall,
+    present=_present,
     response_model=ShortfallRead,
-    operation_id="submit_shortfall",
-    responses=conflict("Not open at this stage; `allowed` lists the moves open now"),
+    descriptions={
+        "submit": "Submit the draft on behalf of the State: OHCHR now sees it. Focal points.",
+        "publish": "Make a submitted shortfall public: anyone, anonymous callers included.",
+        "unpublish": "Withdraw the shortfall from public view; OHCHR still sees it.",
+        "resolve": "Mark a submitted shortfall as overcome, with the date. Once only.",
+    },
 )
-def submit_shortfall(
-    who: FocalPoint,
-    db: DbSession,
-    shortfall_id: uuid.UUID,
-    response: Response,
-    body: OptionalMoveBody = None,
-) -> ShortfallRead:
-    return _move(db, who, shortfall_id, "submit", response)
-
-
-@router.post(
-    "/{shortfall_id}/publish",
-    response_model=ShortfallRead,
-    operation_id="publish_shortfall",
-    responses=conflict("Not open at this stage; `allowed` lists the moves open now"),
-)
-def publish_shortfall(
-    who: FocalPoint,
-    db: DbSession,
-    shortfall_id: uuid.UUID,
-    response: Response,
-    body: OptionalMoveBody = None,
-) -> ShortfallRead:
-    return _move(db, who, shortfall_id, "publish", response)
-
-
-@router.post(
-    "/{shortfall_id}/unpublish",
-    response_model=ShortfallRead,
-    operation_id="unpublish_shortfall",
-    responses=conflict("Not open at this stage; `allowed` lists the moves open now"),
-)
-def unpublish_shortfall(
-    who: FocalPoint,
-    db: DbSession,
-    shortfall_id: uuid.UUID,
-    response: Response,
-    body: OptionalMoveBody = None,
-) -> ShortfallRead:
-    return _move(db, who, shortfall_id, "unpublish", response)
-
-
-@router.post(
-    "/{shortfall_id}/resolve",
-    response_model=ShortfallRead,
-    operation_id="resolve_shortfall",
-    responses=conflict("Not open at this stage; `allowed` lists the moves open now"),
-)
-def resolve_shortfall(
-    who: FocalPoint,
-    db: DbSession,
-    shortfall_id: uuid.UUID,
-    body: ShortfallResolve,
-    response: Response,
-) -> ShortfallRead:
-    """Mark a submitted shortfall as overcome, with the date."""
-    shortfall = service.get_shortfall(db, who, shortfall_id)
-    return _shown(db, service.resolve(db, who, shortfall, body), response)

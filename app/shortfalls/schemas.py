@@ -5,8 +5,9 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from app.core.pagination import Page
-from app.core.publication import Stage, Visibility
 from app.core.schemas import JsonDate, Strict
+from app.lifecycle.schemas import VerbBody
+from app.lifecycle.visibility import Stage, Visibility
 from app.shortfalls.models import Severity
 from app.taxonomies.vocabularies import BarrierType
 
@@ -29,7 +30,9 @@ class ShortfallUpdate(Strict):
     description: Description | None = None
 
 
-class ShortfallResolve(Strict):
+class ShortfallResolve(VerbBody):
+    """The verb body of `resolve`, with the day the shortfall was overcome."""
+
     resolved_on: JsonDate
 
 

@@ -1,46 +1,76 @@
-"""Shortfalls: the same draft, submit and publish rules as progress reports, and resolution."""
+"""Shortfalls: drafted, submitted and published like progress reports, and resolved once.
+
+Who sees what is `app.lifecycle.visibility.visible`; every query starts from it.
+"""
 
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
+from enum import StrEnum
 
-from sqlalchemy import delete
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.audit.service import record
 from app.core.concurrency import require_match
 from app.core.errors import NotFound
 from app.core.pagination import paginate
 from app.core.principal import Principal
-from app.core.publication import (
+from app.events.types import EventType, Visibility
+from app.lifecycle.drafts import (
     FOCAL_POINT,
-    PUBLICATION_MOVES,
-    Move,
-    Stage,
-    Visibility,
-    apply_move,
+    Links,
+    filtered,
+    publication,
     require_draft,
-    visible_to,
+    submission,
 )
-from app.events.outbox import emit
+from app.lifecycle.engine import Kind, Lifecycle, Move
+from app.lifecycle.visibility import Stage, visible
 from app.recommendations.ownership import own_recommendation_ids
 from app.shortfalls.models import Severity, Shortfall, ShortfallRecommendation
 from app.shortfalls.schemas import ShortfallCreate, ShortfallRead, ShortfallResolve, ShortfallUpdate
 from app.taxonomies.vocabularies import BarrierType
 
-SHORTFALL_MOVES: dict[str, Move] = {
-    **PUBLICATION_MOVES,
-    "resolve": Move(
-        FOCAL_POINT,
-        lambda s: s.stage is Stage.submitted and s.resolved_on is None,
-        lambda s, who: None,  # the date comes with the request; see resolve()
-    ),
-}
+LINKS = Links(ShortfallRecommendation, "shortfall_id", "recommendation_id")
+
+
+class Resolution(StrEnum):
+    open = "open"
+    resolved = "resolved"
+
+
+def _resolved(move: Move[Shortfall]) -> None:
+    assert isinstance(move.body, ShortfallResolve)
+    move.obj.resolved_on = move.body.resolved_on
+
+
+RESOLUTION: Lifecycle[Shortfall] = Lifecycle(
+    name="shortfall.resolution",
+    position=lambda s: Resolution.resolved if s.resolved_on else Resolution.open,
+    table={(Resolution.open, "resolve"): Resolution.resolved},
+    roles={"resolve": FOCAL_POINT},
+    events={"resolve": EventType.shortfall_resolved},
+    guards={"resolve": lambda s: s.stage is Stage.submitted},
+    stamps={"resolve": _resolved},
+    bodies={"resolve": ShortfallResolve},
+)
+
+
+def show(db: Session, audience: Visibility, shortfall: Shortfall) -> ShortfallRead:
+    return to_read(db, [shortfall])[0]
+
+
+SHORTFALL: Kind[Shortfall] = Kind(
+    name="shortfall",
+    model=Shortfall,
+    lifecycles=(submission("shortfall"), publication("shortfall"), RESOLUTION),
+    show=show,
+    audience=lambda s: s.visibility,
+    state_code=lambda s: s.state_code,
+)
 
 
 def _visible(who: Principal | None) -> SelectOfScalar[Shortfall]:
-    return select(Shortfall).where(visible_to(Shortfall, who))
+    return select(Shortfall).where(visible(Shortfall, who))
 
 
 def list_shortfalls(
@@ -57,24 +87,20 @@ def list_shortfalls(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[ShortfallRead], str | None]:
-    statement = _visible(who)
-    for column, value in (
-        (Shortfall.state_code, state and state.upper()),
-        (Shortfall.stage, stage),
-        (Shortfall.visibility, visibility),
-        (Shortfall.barrier_type, barrier_type),
-        (Shortfall.severity, severity),
-    ):
-        if value is not None:
-            statement = statement.where(col(column) == value)
+    statement = filtered(
+        _visible(who),
+        Shortfall,
+        state=state,
+        stage=stage,
+        visibility=visibility,
+        barrier_type=barrier_type,
+        severity=severity,
+    )
     if resolved is not None:
         resolved_on = col(Shortfall.resolved_on)
         statement = statement.where(resolved_on.is_not(None) if resolved else resolved_on.is_(None))
     if recommendation is not None:
-        linked = select(ShortfallRecommendation.shortfall_id).where(
-            ShortfallRecommendation.recommendation_id == recommendation
-        )
-        statement = statement.where(col(Shortfall.id).in_(linked))
+        statement = statement.where(col(Shortfall.id).in_(LINKS.having(recommendation)))
     keys = [Shortfall.created_at, Shortfall.id]
     rows, next_cursor = paginate(db, statement, keys, limit=limit, cursor=cursor)
     return to_read(db, rows), next_cursor
@@ -99,8 +125,8 @@ def create_shortfall(db: Session, who: Principal, body: ShortfallCreate) -> Shor
     )
     db.add(shortfall)
     db.flush()
-    _link(db, shortfall.id, ids)
-    _announce(db, who, shortfall, "create", before=None)
+    LINKS.replace(db, shortfall.id, ids)
+    SHORTFALL.announce(db, who, shortfall, EventType.shortfall_created)
     return shortfall
 
 
@@ -110,7 +136,6 @@ def update_shortfall(
     require_match(if_match, shortfall.version)
     require_draft(shortfall, "shortfall")
     assert who.state_code is not None
-    before = to_read(db, [shortfall])[0]
     changes = body.model_dump(exclude_unset=True, exclude={"recommendation_ids"})
     ids = (
         own_recommendation_ids(db, who.state_code, body.recommendation_ids)
@@ -119,14 +144,15 @@ def update_shortfall(
     )
     if not changes and ids is None:
         return shortfall  # an empty PATCH changes nothing, not even the version
+    before = show(db, Visibility.state, shortfall)
     shortfall.touch()
     for field, value in changes.items():
         if value is not None:
             setattr(shortfall, field, value)
     db.add(shortfall)
     if ids is not None:
-        _link(db, shortfall.id, ids)
-    _announce(db, who, shortfall, "update", before=before)
+        LINKS.replace(db, shortfall.id, ids)
+    SHORTFALL.announce(db, who, shortfall, EventType.shortfall_updated, before=before)
     return shortfall
 
 
@@ -135,103 +161,19 @@ def delete_shortfall(
 ) -> None:
     require_match(if_match, shortfall.version)
     require_draft(shortfall, "shortfall")
-    before = to_read(db, [shortfall])[0]
-    db.execute(
-        delete(ShortfallRecommendation).where(
-            col(ShortfallRecommendation.shortfall_id) == shortfall.id
-        )
-    )
+    before = show(db, Visibility.state, shortfall)
+    LINKS.replace(db, shortfall.id, [])
     db.delete(shortfall)
-    db.flush()
-    record(
-        db,
-        who,
-        "shortfall.delete",
-        resource_type="shortfall",
-        resource_id=shortfall.id,
-        state_code=shortfall.state_code,
-        state_private=True,
-        before=before,
-    )
-    emit(
-        db,
-        "shortfall.delete",
-        resource_type="shortfall",
-        resource_id=shortfall.id,
-        state_code=shortfall.state_code,
-        visibility=Visibility.state,
-        payload=before,
-    )
-
-
-def move(db: Session, who: Principal, shortfall: Shortfall, verb: str) -> Shortfall:
-    before = to_read(db, [shortfall])[0]
-    apply_move(SHORTFALL_MOVES, shortfall, who, verb)
-    db.add(shortfall)
-    _announce(db, who, shortfall, verb, before=before)
-    return shortfall
-
-
-def resolve(db: Session, who: Principal, shortfall: Shortfall, body: ShortfallResolve) -> Shortfall:
-    """Mark a submitted shortfall overcome, with the date. Once only."""
-    before = to_read(db, [shortfall])[0]
-    apply_move(SHORTFALL_MOVES, shortfall, who, "resolve")
-    shortfall.resolved_on = body.resolved_on
-    db.add(shortfall)
-    _announce(db, who, shortfall, "resolve", before=before)
-    return shortfall
-
-
-def _link(db: Session, shortfall_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> None:
-    db.execute(
-        delete(ShortfallRecommendation).where(
-            col(ShortfallRecommendation.shortfall_id) == shortfall_id
-        )
-    )
-    db.add_all(ShortfallRecommendation(shortfall_id=shortfall_id, recommendation_id=r) for r in ids)
-    db.flush()
-
-
-def _announce(
-    db: Session, who: Principal, shortfall: Shortfall, verb: str, *, before: ShortfallRead | None
-) -> None:
-    db.flush()
-    after = to_read(db, [shortfall])[0]
-    record(
-        db,
-        who,
-        f"shortfall.{verb}",
-        resource_type="shortfall",
-        resource_id=shortfall.id,
-        state_code=shortfall.state_code,
-        before=before,
-        after=after,
-        state_private=shortfall.stage is Stage.draft,
-    )
-    emit(
-        db,
-        f"shortfall.{verb}",
-        resource_type="shortfall",
-        resource_id=shortfall.id,
-        state_code=shortfall.state_code,
-        visibility=shortfall.visibility,
-        payload=after,
-    )
+    SHORTFALL.announce(db, who, shortfall, EventType.shortfall_deleted, before=before, deleted=True)
 
 
 def to_read(db: Session, shortfalls: Sequence[Shortfall]) -> list[ShortfallRead]:
-    links: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for shortfall_id, recommendation_id in db.exec(
-        select(
-            ShortfallRecommendation.shortfall_id, ShortfallRecommendation.recommendation_id
-        ).where(col(ShortfallRecommendation.shortfall_id).in_([s.id for s in shortfalls]))
-    ).all():
-        links[shortfall_id].append(recommendation_id)
+    links = LINKS.of(db, [s.id for s in shortfalls])
     return [
         ShortfallRead(
             id=s.id,
             state_code=s.state_code,
-            recommendation_ids=sorted(links[s.id], key=str),
+            recommendation_ids=links[s.id],
             barrier_type=s.barrier_type,
             severity=s.severity,
             description=s.description,

@@ -15,7 +15,6 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
 
 import pycountry
 
@@ -140,15 +139,6 @@ class StateNameResolver:
         close = difflib.get_close_matches(_normalise(name), self._keys, n=10, cutoff=0.7)
         names = dict.fromkeys(self._names[code] for key in close for code in self._keys[key])
         return list(names)[:3]
-
-
-@cache
-def default_resolver() -> StateNameResolver:
-    # Imported here because reference.py uses this module's resolver to read its own data.
-    from app.states.reference import load_reference_states
-
-    states = load_reference_states()
-    return StateNameResolver(StateName(s.code, s.name, s.alpha2) for s in states)
 
 
 def _candidates(states: list[StateName]) -> Iterator[tuple[int, str, str]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 
 from app.states.names import StateName, StateNameResolver
@@ -94,3 +95,10 @@ def _flag(value: str) -> bool:
     if value not in ("", "x"):
         raise ValueError(f"{_M49_FILE}: unexpected flag value {value!r}")
     return value == "x"
+
+
+@cache
+def default_resolver() -> StateNameResolver:
+    """Every name the shipped States are known by."""
+    states = load_reference_states()
+    return StateNameResolver(StateName(s.code, s.name, s.alpha2) for s in states)

@@ -10,8 +10,8 @@ from app.core.errors import NotFound
 from app.core.pagination import paginate
 from app.core.principal import Principal
 from app.states.models import State
-from app.states.names import UnknownStateName, default_resolver
-from app.states.reference import load_reference_states
+from app.states.names import UnknownStateName
+from app.states.reference import default_resolver, load_reference_states
 from app.states.schemas import StateRead, StateUpdate
 
 

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from app.core.publication import Stage, Visibility
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
@@ -22,7 +23,6 @@ from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.core.models import utcnow
 from app.core.principal import Role
-from app.core.publication import Stage, Visibility
 from app.core.settings import Settings
 from app.events.models import OutboxEvent
 from app.shortfalls.models import Severity, Shortfall

@@ -23,7 +23,7 @@ from app.recommendations.importers import (
     read_recommendations,
 )
 from app.recommendations.importers.base import guess_single_byte, sdg_codes
-from app.states.names import default_resolver
+from app.states.reference import default_resolver
 from tests.recommendations.fixtures.make_uhri import write_csv, write_xlsx
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"

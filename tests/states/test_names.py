@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from app.states import names
-from app.states.names import StateName, StateNameResolver, UnknownStateName, default_resolver
-from app.states.reference import load_reference_states
+from app.states.names import StateName, StateNameResolver, UnknownStateName
+from app.states.reference import default_resolver, load_reference_states
 
 _REPO = Path(__file__).resolve().parents[2]
 UPR_INFO_SAMPLE = _REPO.parent / "shared" / "data" / "samples" / "upr-info" / "1-5.csv"

@@ -15,7 +15,8 @@ from app.recommendations.importers.base import (
     open_table,
     sniff_container,
 )
-from app.states.names import StateNameResolver, UnknownStateName, default_resolver
+from app.states.names import StateNameResolver, UnknownStateName
+from app.states.reference import default_resolver
 
 _EXPECTED = "expected a UPR Info or UHRI export (.csv, .xls, .xlsx) or an OHCHR matrix (.docx)"
 _READERS = {
