@@ -6,11 +6,18 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from app.core.publication import Stage, Visibility
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app.assistance.lifecycle import NEEDS_MESSAGE, NEEDS_REASON, Verb
+from app.assistance.lifecycle import (
+    EVENTS,
+    NEEDS_MESSAGE,
+    NEEDS_REASON,
+    PUBLISHABLE,
+    ROLES,
+    TRANSITIONS,
+    Verb,
+)
 from app.assistance.models import (
     AssistanceRequest,
     RequestMessage,
@@ -25,6 +32,7 @@ from app.core.models import utcnow
 from app.core.principal import Role
 from app.core.settings import Settings
 from app.events.models import OutboxEvent
+from app.lifecycle.visibility import Stage, Visibility
 from app.shortfalls.models import Severity, Shortfall
 from app.taxonomies.vocabularies import AssistanceType, BarrierType, Modality
 from tests.factories import _default_password_hash, auth, make_user
@@ -134,7 +142,7 @@ def make_request(
         stage=stage,
         stage_entered_at=stage_entered_at or now,
         submitted_at=submitted_at,
-        published=published,
+        visibility=_visibility(stage, published),
         created_by_id=created_by.id if created_by else None,
     )
     db.add(request)
@@ -143,6 +151,31 @@ def make_request(
         db.add_all(RequestShortfall(request_id=request.id, shortfall_id=s.id) for s in shortfalls)
         db.flush()
     return request
+
+
+def _visibility(stage: RequestStage, published: bool) -> Visibility:
+    if stage is RequestStage.draft:
+        return Visibility.state
+    return Visibility.public if published else Visibility.ohchr
+
+
+def open_verbs(stage: RequestStage, role: Role, *, published: bool = False) -> list[str]:
+    """The verbs open to `role` on a request stored by `make_request`: its stage's verbs from
+    the table, and the focal point's publication verbs."""
+    verbs = [
+        verb.value for (source, verb) in TRANSITIONS if source == stage and role in ROLES[verb]
+    ]
+    if role is Role.state_focal_point and stage is not RequestStage.draft:
+        if published:
+            verbs.append("unpublish")
+        elif stage in PUBLISHABLE:
+            verbs.append("publish")
+    return verbs
+
+
+def event_of(verb: Verb) -> str:
+    """The event type a stage verb announces."""
+    return EVENTS[verb].value
 
 
 def make_shortfall(

@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.assistance.lifecycle import open_verbs
 from app.assistance.models import RequestStage
 from app.core.principal import Role
 from app.core.settings import Settings
@@ -20,6 +19,7 @@ from tests.assistance.helpers import (
     create,
     make_cast,
     make_request,
+    open_verbs,
     request_body,
     requests_of,
     stored,

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.assistance.lifecycle import FINAL, ROLES, TRANSITIONS, Verb, open_verbs
+from app.assistance.lifecycle import FINAL, ROLES, TRANSITIONS, Verb
 from app.assistance.models import RequestStage
 from app.core.principal import STATE_ROLES, Role
 from app.core.settings import Settings
@@ -16,6 +16,7 @@ from tests.assistance.helpers import (
     create,
     make_cast,
     move,
+    open_verbs,
     stored,
     transitions_of,
     verb_body,

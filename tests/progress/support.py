@@ -19,6 +19,7 @@ from app.core.idempotency import IdempotencyRecord
 from app.core.principal import Principal, PrincipalKind, Role
 from app.core.settings import Settings
 from app.events.models import OutboxEvent
+from app.lifecycle.engine import apply
 from app.progress import service as progress_service
 from app.progress.models import ProgressReport, ProgressReportRecommendation, ProgressRevision
 from app.progress.schemas import ReportCreate, RevisionCreate
@@ -176,14 +177,12 @@ def write(
     obj: Any
     if kind is REPORT:
         obj = progress_service.create_report(db, who, ReportCreate.model_validate(body))
-        move: Any = progress_service.move
     else:
         obj = shortfall_service.create_shortfall(db, who, ShortfallCreate.model_validate(body))
-        move = shortfall_service.move
     if stage in ("submitted", "published"):
-        move(db, who, obj, "submit")
+        apply(db, who, obj, "submit")
     if stage == "published":
-        move(db, who, obj, "publish")
+        apply(db, who, obj, "publish")
     if pending_revision:
         assert kind is REPORT and stage != "draft"
         correction = {"status": "fully_implemented", "summary": "Corrected, not yet submitted."}
