@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pycountry
@@ -48,6 +48,7 @@ from app.assistance.schemas import (
 )
 from app.auth.models import User
 from app.core.concurrency import require_match
+from app.core.db import forget, remember, remembered
 from app.core.errors import Forbidden, IllegalTransition, NotFound, UnprocessableContent
 from app.core.models import utcnow
 from app.core.pagination import paginate
@@ -56,7 +57,7 @@ from app.core.settings import Settings, get_settings
 from app.events.types import EventType, Visibility
 from app.expertise.models import Assignment, Provider
 from app.lifecycle.announce import announce
-from app.lifecycle.drafts import Links, publication, submitted
+from app.lifecycle.drafts import NO_LINKS, Links, publication, submitted
 from app.lifecycle.engine import Kind, Lifecycle, Move
 from app.lifecycle.visibility import Stage, visible
 from app.recommendations.ownership import own_recommendation_ids
@@ -130,7 +131,7 @@ ASSISTANCE_REQUEST: Kind[AssistanceRequest] = Kind(
 )
 
 
-def _visible(who: Principal | None) -> SelectOfScalar[AssistanceRequest]:
+def _visible_clause(who: Principal | None) -> ColumnElement[bool]:
     """A provider also sees the requests offered to it."""
     offers: list[ColumnElement[bool]] = []
     if who is not None and who.role is Role.provider:
@@ -140,13 +141,24 @@ def _visible(who: Principal | None) -> SelectOfScalar[AssistanceRequest]:
             .where(Provider.user_id == who.id)
         )
         offers.append(col(AssistanceRequest.id).in_(offered))
-    return select(AssistanceRequest).where(visible(AssistanceRequest, who, *offers))
+    return visible(AssistanceRequest, who, *offers)
+
+
+def _visible(who: Principal | None) -> SelectOfScalar[AssistanceRequest]:
+    return select(AssistanceRequest).where(_visible_clause(who))
 
 
 def get_request(db: Session, who: Principal | None, request_id: uuid.UUID) -> AssistanceRequest:
-    request = db.exec(_visible(who).where(AssistanceRequest.id == request_id)).first()
-    if request is None:
+    """The request, with its State read alongside (its priority needs the State's flags)."""
+    found = db.exec(
+        select(AssistanceRequest, State)
+        .join(State, col(State.code) == AssistanceRequest.state_code)
+        .where(_visible_clause(who), col(AssistanceRequest.id) == request_id)
+    ).first()
+    if found is None:
         raise NotFound(f"no assistance request {request_id}")
+    request, state = found
+    remember(db, State, state.code, state)
     return request
 
 
@@ -160,7 +172,8 @@ def create_request(db: Session, who: Principal, body: RequestCreate) -> Assistan
     request = AssistanceRequest(state_code=who.state_code, created_by_id=who.id, **values)
     db.add(request)
     db.flush()
-    _link(db, request.id, recommendations, shortfalls)
+    RECOMMENDATIONS.first(db, request.id, recommendations)
+    SHORTFALLS.first(db, request.id, shortfalls)
     ASSISTANCE_REQUEST.announce(db, who, request, EventType.assistance_request_created)
     return request
 
@@ -409,7 +422,7 @@ def view(
         return []
     ids = [r.id for r in requests]
     recommendations = RECOMMENDATIONS.of(db, ids)
-    shortfalls = SHORTFALLS.of(db, ids)
+    shortfalls = _linked_shortfalls(db, ids)
     base = [
         RequestView(
             **{field: getattr(r, field) for field in RequestView.model_fields if hasattr(r, field)},
@@ -440,28 +453,74 @@ def view(
 def _priority_inputs(
     db: Session, requests: Sequence[AssistanceRequest]
 ) -> dict[uuid.UUID, PriorityInputs]:
-    codes = {r.state_code for r in requests}
-    states = {s.code: s for s in db.exec(select(State).where(col(State.code).in_(codes))).all()}
-    severities: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for request_id, severity in db.exec(
-        select(RequestShortfall.request_id, Shortfall.severity)
-        .join(Shortfall, col(Shortfall.id) == RequestShortfall.shortfall_id)
-        .where(col(RequestShortfall.request_id).in_([r.id for r in requests]))
-    ).all():
-        severities[request_id].append(str(severity))
-    order = ["low", "medium", "high", "critical"]
-    return {
-        r.id: PriorityInputs(
-            is_ldc=states[r.state_code].is_ldc,
-            is_sids=states[r.state_code].is_sids,
-            emerging_from_conflict=states[r.state_code].emerging_from_conflict,
-            particular_needs=states[r.state_code].particular_needs,
+    states = states_of(db, [r.state_code for r in requests])
+    worst = remembered(db, WORST_SEVERITY, [r.id for r in requests], _worst_severities(db), None)
+    inputs = {}
+    for r in requests:
+        state = states[r.state_code]
+        inputs[r.id] = PriorityInputs(
+            is_ldc=state.is_ldc,
+            is_sids=state.is_sids,
+            emerging_from_conflict=state.emerging_from_conflict,
+            particular_needs=state.particular_needs,
             urgency=r.urgency.value,
-            worst_shortfall_severity=max(severities[r.id], key=order.index, default=None),
+            worst_shortfall_severity=worst[r.id],
             submitted_at=r.submitted_at,
         )
-        for r in requests
+    return inputs
+
+
+def states_of(db: Session, codes: Sequence[str]) -> dict[str, State]:
+    """The States of these codes, read once per request."""
+
+    def load(unread: list[str]) -> dict[str, State | None]:
+        return {s.code: s for s in db.exec(select(State).where(col(State.code).in_(unread)))}
+
+    found = remembered(db, State, codes, load, None)
+    return {code: state for code, state in found.items() if state is not None}
+
+
+WORST_SEVERITY = "worst shortfall severity"
+
+
+def _linked_shortfalls(db: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """The shortfalls of each request, read with their severities (the priority needs them)."""
+
+    def load(unread: list[uuid.UUID]) -> dict[uuid.UUID, tuple[uuid.UUID, ...]]:
+        linked: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+        severities: dict[uuid.UUID, list[str]] = defaultdict(list)
+        for request_id, shortfall_id, severity in db.exec(
+            select(RequestShortfall.request_id, RequestShortfall.shortfall_id, Shortfall.severity)
+            .join(Shortfall, col(Shortfall.id) == RequestShortfall.shortfall_id)
+            .where(col(RequestShortfall.request_id).in_(unread))
+        ).all():
+            linked[request_id].append(shortfall_id)
+            severities[request_id].append(str(severity))
+        for request_id in unread:
+            worst = max(severities[request_id], key=SEVERITY_ORDER.index, default=None)
+            remember(db, WORST_SEVERITY, request_id, worst)
+        return {rid: tuple(sorted(found, key=str)) for rid, found in linked.items()}
+
+    return {
+        rid: list(found) for rid, found in remembered(db, SHORTFALLS, ids, load, NO_LINKS).items()
     }
+
+
+SEVERITY_ORDER = ["low", "medium", "high", "critical"]
+
+
+def _worst_severities(db: Session) -> Callable[[list[uuid.UUID]], dict[uuid.UUID, str]]:
+    def load(request_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+        severities: dict[uuid.UUID, list[str]] = defaultdict(list)
+        for request_id, severity in db.exec(
+            select(RequestShortfall.request_id, Shortfall.severity)
+            .join(Shortfall, col(Shortfall.id) == RequestShortfall.shortfall_id)
+            .where(col(RequestShortfall.request_id).in_(request_ids))
+        ).all():
+            severities[request_id].append(str(severity))
+        return {rid: max(found, key=SEVERITY_ORDER.index) for rid, found in severities.items()}
+
+    return load
 
 
 def _link(
@@ -474,6 +533,7 @@ def _link(
         RECOMMENDATIONS.replace(db, request_id, recommendations)
     if shortfalls is not None:
         SHORTFALLS.replace(db, request_id, shortfalls)
+        forget(db, WORST_SEVERITY, request_id)
 
 
 def _own_submitted_shortfalls(

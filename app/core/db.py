@@ -1,6 +1,6 @@
 """Engine, sessions and the per-request transaction."""
 
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -124,22 +124,38 @@ class Database:
         self.engine.dispose()
 
 
+K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
-def remembered(db: Session, key: Hashable, compute: Callable[[], V]) -> V:
-    """`compute()` once per session (one request): a view built before and after a change and
-    again for the answer reads its links once. Whoever writes what `key` names calls `forget`."""
-    memo = session_memo(db)
-    if key not in memo:
-        memo[key] = compute()
-    return memo[key]  # type: ignore[no-any-return]
+def remembered(
+    db: Session,
+    namespace: Hashable,
+    keys: Iterable[K],
+    load: Callable[[list[K]], Mapping[K, V]],
+    missing: V,
+) -> dict[K, V]:
+    """What `load` says of each key, read once per session (one request) in one call for all
+    the keys not read yet: a view built before and after a change and again for the answer
+    reads its links once. Whoever changes what a key names calls `remember` or `forget`."""
+    memo = _memo(db)
+    wanted = list(dict.fromkeys(keys))
+    unread = [key for key in wanted if (namespace, key) not in memo]
+    if unread:
+        found = load(unread)
+        for key in unread:
+            memo[(namespace, key)] = found.get(key, missing)
+    return {key: memo[(namespace, key)] for key in wanted}
 
 
-def forget(db: Session, key: Hashable) -> None:
-    session_memo(db).pop(key, None)
+def remember(db: Session, namespace: Hashable, key: Hashable, value: object) -> None:
+    _memo(db)[(namespace, key)] = value
 
 
-def session_memo(db: Session) -> dict[Hashable, Any]:
+def forget(db: Session, namespace: Hashable, key: Hashable) -> None:
+    _memo(db).pop((namespace, key), None)
+
+
+def _memo(db: Session) -> dict[Hashable, Any]:
     memo: dict[Hashable, Any] = db.info.setdefault("remembered", {})
     return memo

@@ -14,7 +14,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.core.db import forget, session_memo
+from app.core.db import remember, remembered
 from app.core.errors import Conflict
 from app.core.principal import Role
 from app.events.types import EventType, Visibility
@@ -22,6 +22,7 @@ from app.lifecycle.engine import Lifecycle, Move, Step
 from app.lifecycle.visibility import Stage
 
 FOCAL_POINT = frozenset({Role.state_focal_point})
+NO_LINKS: tuple[uuid.UUID, ...] = ()
 
 
 def submitted(move: Move[Any]) -> None:
@@ -127,26 +128,33 @@ class Links:
         self.table, self.owner, self.target = table, owner, target
 
     def of(self, db: Session, owner_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
-        """Each owner's links, sorted, one query for those not read yet in this request."""
-        memo = session_memo(db)
-        missing = [i for i in owner_ids if (self, i) not in memo]
-        if missing:
+        """Each owner's links, sorted; one query for the owners not read yet in this request."""
+        owner, target = getattr(self.table, self.owner), getattr(self.table, self.target)
+
+        def load(unread: list[uuid.UUID]) -> dict[uuid.UUID, tuple[uuid.UUID, ...]]:
             found: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-            owner, target = getattr(self.table, self.owner), getattr(self.table, self.target)
             for owner_id, target_id in db.exec(
-                select(owner, target).where(col(owner).in_(missing))
+                select(owner, target).where(col(owner).in_(unread))
             ).all():
                 found[owner_id].append(target_id)
-            for owner_id in missing:
-                memo[(self, owner_id)] = sorted(found[owner_id], key=str)
-        return {i: list(memo[(self, i)]) for i in owner_ids}
+            return {key: tuple(sorted(value, key=str)) for key, value in found.items()}
+
+        linked = remembered(db, self, owner_ids, load, NO_LINKS)
+        return {owner_id: list(targets) for owner_id, targets in linked.items()}
+
+    def first(self, db: Session, owner_id: uuid.UUID, targets: Sequence[uuid.UUID]) -> None:
+        """The links of an owner created in this request."""
+        db.add_all(self.table(**{self.owner: owner_id, self.target: t}) for t in targets)
+        remember(db, self, owner_id, tuple(sorted(targets, key=str)))
 
     def replace(self, db: Session, owner_id: uuid.UUID, targets: Sequence[uuid.UUID]) -> None:
+        """Link `owner_id` to exactly `targets`; nothing is written when that is already so."""
+        wanted = tuple(sorted(targets, key=str))
+        if tuple(self.of(db, [owner_id])[owner_id]) == wanted:
+            return
         owner = getattr(self.table, self.owner)
         db.execute(delete(self.table).where(col(owner) == owner_id))
-        db.add_all(self.table(**{self.owner: owner_id, self.target: t}) for t in targets)
-        db.flush()
-        forget(db, (self, owner_id))
+        self.first(db, owner_id, wanted)
 
     def having(self, target_id: uuid.UUID) -> SelectOfScalar[Any]:
         """The owners linked to `target_id` (a list filter)."""

@@ -164,17 +164,19 @@ class Kind(Generic[T]):
         _require_body(lifecycle, verb, body)
         before = self.show(db, self.audience(obj), obj)
         move = Move(db, who, obj, verb, lifecycle.where(obj), target, body, utcnow())
-        obj.touch()
-        if lifecycle.field is not None:
-            setattr(obj, lifecycle.field, target)
-        stamp = lifecycle.stamps.get(verb)
-        if stamp is not None:
-            stamp(move)
-        db.add(obj)
-        if lifecycle.history is not None:
-            lifecycle.history(move)
-        for effect in lifecycle.effects.get(verb, ()):
-            effect(move)
+        # The move's reads see the rows as they were; its writes are flushed once, together.
+        with db.no_autoflush:
+            obj.touch()
+            if lifecycle.field is not None:
+                setattr(obj, lifecycle.field, target)
+            stamp = lifecycle.stamps.get(verb)
+            if stamp is not None:
+                stamp(move)
+            db.add(obj)
+            if lifecycle.history is not None:
+                lifecycle.history(move)
+            for effect in lifecycle.effects.get(verb, ()):
+                effect(move)
         db.flush()
         self._announce(lifecycle, move, before)
         return obj

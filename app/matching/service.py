@@ -33,13 +33,16 @@ from app.matching.schemas import (
     MatchingRunRead,
     Proposal,
 )
-from app.states.models import State
 
 
 def _offers(db: Session) -> list[scoring.ProviderOffer]:
     providers = db.exec(
         select(Provider).where(col(Provider.is_active).is_(True)).order_by(col(Provider.id))
     ).all()
+    return _offers_of(db, providers)
+
+
+def _offers_of(db: Session, providers: Sequence[Provider]) -> list[scoring.ProviderOffer]:
     load = occupied(db, [p.id for p in providers])
     return [
         scoring.ProviderOffer(
@@ -64,8 +67,7 @@ def _offers(db: Session) -> list[scoring.ProviderOffer]:
 
 
 def _needs(db: Session, requests: Sequence[AssistanceRequest]) -> dict[str, scoring.RequestNeeds]:
-    codes = {r.state_code for r in requests}
-    states = {s.code: s for s in db.exec(select(State).where(col(State.code).in_(codes))).all()}
+    states = assistance.states_of(db, [r.state_code for r in requests])
     return {
         str(r.id): scoring.RequestNeeds(
             id=str(r.id),
@@ -173,13 +175,14 @@ def offer(
     provider = _locked(db, Provider, provider_id)
     if provider is None or not provider.is_active:
         raise UnprocessableContent(f"no active provider {provider_id}")
-    offer_ = next(o for o in _offers(db) if o.id == str(provider.id))
+    (offer_,) = _offers_of(db, [provider])
     if offer_.remaining <= 0:
         raise Conflict(f"{provider.name} has no capacity left")
-    broken = scoring.violated_constraint(_needs(db, [request])[str(request.id)], offer_)
+    need = _needs(db, [request])[str(request.id)]
+    broken = scoring.violated_constraint(need, offer_)
     if broken is not None:
         raise Conflict(f"{provider.name} cannot serve this request: {broken}")
-    candidate = scoring.score(_needs(db, [request])[str(request.id)], offer_)
+    candidate = scoring.score(need, offer_)
     assignment = Assignment(
         request_id=request.id,
         provider_id=provider.id,

@@ -173,6 +173,19 @@ def get_report(db: Session, who: Principal | None, report_id: uuid.UUID) -> Prog
     return report
 
 
+def get_own_report(db: Session, who: Principal, report_id: uuid.UUID) -> ProgressReport:
+    """A report of the caller's own State, to change it. Another State's report is not found
+    here, even a published one that the caller may read."""
+    report = db.exec(
+        select(ProgressReport).where(
+            ProgressReport.id == report_id, col(ProgressReport.state_code) == who.state_code
+        )
+    ).first()
+    if report is None or who.state_code is None:
+        raise NotFound(f"no progress report {report_id}")
+    return report
+
+
 def create_report(db: Session, who: Principal, body: ReportCreate) -> ProgressReport:
     """A new draft of the caller's State; the State never comes from the body."""
     assert who.state_code is not None
@@ -186,7 +199,7 @@ def create_report(db: Session, who: Principal, body: ReportCreate) -> ProgressRe
             report_id=report.id, number=1, created_by_id=who.id, **_revision_content(content)
         )
     )
-    LINKS.replace(db, report.id, ids)
+    LINKS.first(db, report.id, ids)
     PROGRESS_REPORT.announce(db, who, report, EventType.progress_report_created)
     return report
 
@@ -386,13 +399,14 @@ def _merged(
             raise UnprocessableContent(f"{field} is required")
     if merged["period_start"] > merged["period_end"]:
         raise UnprocessableContent("period_start must not be after period_end")
-    ids = (
-        body.recommendation_ids
-        if body.recommendation_ids is not None
-        else current["recommendation_ids"]
-    )
-    cluster = body.cluster_id if "cluster_id" in changes else None
-    merged["recommendation_ids"] = own_recommendation_ids(db, who.state_code, ids, cluster)
+    if body.recommendation_ids is not None or "cluster_id" in changes:
+        ids = (
+            body.recommendation_ids
+            if body.recommendation_ids is not None
+            else current["recommendation_ids"]
+        )
+        cluster = body.cluster_id if "cluster_id" in changes else None
+        merged["recommendation_ids"] = own_recommendation_ids(db, who.state_code, ids, cluster)
     if not merged["recommendation_ids"]:
         raise UnprocessableContent("a report covers at least one recommendation")
     return merged

@@ -113,6 +113,19 @@ def get_shortfall(db: Session, who: Principal | None, shortfall_id: uuid.UUID) -
     return shortfall
 
 
+def get_own_shortfall(db: Session, who: Principal, shortfall_id: uuid.UUID) -> Shortfall:
+    """A shortfall of the caller's own State, to change it. Another State's shortfall is not
+    found here, even a published one that the caller may read."""
+    shortfall = db.exec(
+        select(Shortfall).where(
+            Shortfall.id == shortfall_id, col(Shortfall.state_code) == who.state_code
+        )
+    ).first()
+    if shortfall is None or who.state_code is None:
+        raise NotFound(f"no shortfall {shortfall_id}")
+    return shortfall
+
+
 def create_shortfall(db: Session, who: Principal, body: ShortfallCreate) -> Shortfall:
     assert who.state_code is not None
     ids = own_recommendation_ids(db, who.state_code, body.recommendation_ids)
@@ -125,7 +138,7 @@ def create_shortfall(db: Session, who: Principal, body: ShortfallCreate) -> Shor
     )
     db.add(shortfall)
     db.flush()
-    LINKS.replace(db, shortfall.id, ids)
+    LINKS.first(db, shortfall.id, ids)
     SHORTFALL.announce(db, who, shortfall, EventType.shortfall_created)
     return shortfall
 
