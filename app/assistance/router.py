@@ -3,6 +3,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
+from sqlmodel import Session
 
 from app.assistance import service
 from app.assistance.models import AssistanceRequest, RequestStage
@@ -24,7 +25,7 @@ from app.core.openapi import conflict, refusal
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.core.principal import Principal, Role
 from app.core.settings import Settings
-from app.lifecycle.routes import add_verb_routes
+from app.lifecycle.routes import Filters, add_verb_routes
 from app.taxonomies.vocabularies import AssistanceType
 
 router = APIRouter(prefix="/assistance-requests", tags=["assistance-requests"])
@@ -64,11 +65,11 @@ def list_assistance_requests(
     who: Anyone,
     db: DbSession,
     settings: AppSettings,
+    filters: Filters,
     stage: RequestStage | None = None,
     region: Annotated[
         str | None, Query(max_length=60, description="M49 region or sub-region")
     ] = None,
-    state: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
     assistance_type: AssistanceType | None = None,
     assigned_officer_id: uuid.UUID | None = None,
     overdue: Annotated[bool | None, Query(description="Past the service target (OHCHR)")] = None,
@@ -86,7 +87,9 @@ def list_assistance_requests(
         settings,
         stage=stage,
         region=region,
-        state=state,
+        state=filters.state,
+        recommendation=filters.recommendation,
+        visibility=filters.visibility,
         assistance_type=assistance_type,
         assigned_officer_id=assigned_officer_id,
         overdue=overdue,
@@ -146,7 +149,7 @@ def update_assistance_request(
 ) -> AnyRequestView:
     """The State edits its draft (or its answer to a request for information); officers assign
     an officer and keep internal notes. `If-Match` required."""
-    request = service.get_request(db, who, request_id)
+    request = service.get_request(db, who, request_id, as_party=True)
     updated = service.update_request(db, who, request, body, if_match)
     return _shown(db, who, updated, response, settings)
 
@@ -158,7 +161,7 @@ def update_assistance_request(
 )
 def list_assistance_transitions(who: Party, db: DbSession, request_id: uuid.UUID) -> TransitionList:
     """Every move of the request: verb, stages, who and when."""
-    request = service.get_request(db, who, request_id)
+    request = service.get_request(db, who, request_id, as_party=True)
     return TransitionList(items=service.transitions(db, request))
 
 
@@ -173,7 +176,7 @@ def list_assistance_messages(
     cursor: Cursor = None,
 ) -> MessagePage:
     """The thread between the State and OHCHR; internal notes only for officers."""
-    request = service.get_request(db, who, request_id)
+    request = service.get_request(db, who, request_id, as_party=True)
     items, next_cursor = service.list_messages(db, who, request, limit=limit, cursor=cursor)
     return MessagePage(items=items, next_cursor=next_cursor)
 
@@ -193,7 +196,7 @@ def create_assistance_message(
     key: IdempotencyKey = None,
 ) -> Response:
     """Write to the thread; officers may mark a message `internal` (the State never sees it)."""
-    assistance_request = service.get_request(db, who, request_id)
+    assistance_request = service.get_request(db, who, request_id, as_party=True)
 
     def create() -> tuple[BaseModel, str]:
         message = service.post_message(db, who, assistance_request, body)
@@ -209,6 +212,10 @@ def create_assistance_message(
     )
 
 
+def _party_request(db: Session, who: Principal, request_id: uuid.UUID) -> AssistanceRequest:
+    return service.get_request(db, who, request_id, as_party=True)
+
+
 def _present(
     db: DbSession, who: Principal, request: AssistanceRequest, settings: Settings
 ) -> AnyRequestView:
@@ -219,7 +226,7 @@ add_verb_routes(
     router,
     service.ASSISTANCE_REQUEST,
     id_param="request_id",
-    load=service.get_request,
+    load=_party_request,
     present=_present,
     response_model=AnyRequestView,
     descriptions={

@@ -57,9 +57,9 @@ from app.core.settings import Settings, get_settings
 from app.events.types import EventType, Visibility
 from app.expertise.models import Assignment, Provider
 from app.lifecycle.announce import announce
-from app.lifecycle.drafts import NO_LINKS, Links, publication, submitted
+from app.lifecycle.drafts import NO_LINKS, Links, filtered, publication, submitted
 from app.lifecycle.engine import Kind, Lifecycle, Move
-from app.lifecycle.visibility import Stage, visible
+from app.lifecycle.visibility import Stage, parties, visible
 from app.recommendations.ownership import own_recommendation_ids
 from app.shortfalls.models import Shortfall
 from app.states.models import State
@@ -148,12 +148,17 @@ def _visible(who: Principal | None) -> SelectOfScalar[AssistanceRequest]:
     return select(AssistanceRequest).where(_visible_clause(who))
 
 
-def get_request(db: Session, who: Principal | None, request_id: uuid.UUID) -> AssistanceRequest:
-    """The request, with its State read alongside (its priority needs the State's flags)."""
+def get_request(
+    db: Session, who: Principal | None, request_id: uuid.UUID, *, as_party: bool = False
+) -> AssistanceRequest:
+    """The request, with its State read alongside (its priority needs the State's flags).
+    `as_party`: only the State's own or, for OHCHR, a submitted one: what the caller may
+    change, and the thread and history between the State and OHCHR."""
+    scope = parties(AssistanceRequest, who) if as_party else _visible_clause(who)
     found = db.exec(
         select(AssistanceRequest, State)
         .join(State, col(State.code) == AssistanceRequest.state_code)
-        .where(_visible_clause(who), col(AssistanceRequest.id) == request_id)
+        .where(scope, col(AssistanceRequest.id) == request_id)
     ).first()
     if found is None:
         raise NotFound(f"no assistance request {request_id}")
@@ -331,6 +336,8 @@ def list_requests(
     stage: RequestStage | None = None,
     region: str | None = None,
     state: str | None = None,
+    recommendation: uuid.UUID | None = None,
+    visibility: Visibility | None = None,
     assistance_type: str | None = None,
     assigned_officer_id: uuid.UUID | None = None,
     overdue: bool | None = None,
@@ -341,13 +348,18 @@ def list_requests(
     officer = who is not None and who.is_ohchr
     if (sort.lstrip("-") == "priority" or overdue is not None) and not officer:
         raise Forbidden("priority and service targets are OHCHR's working data")
-    statement = _visible(who)
-    if stage is not None:
-        statement = statement.where(AssistanceRequest.stage == stage)
-    if state is not None:
-        statement = statement.where(AssistanceRequest.state_code == state.upper())
-    if assistance_type is not None:
-        statement = statement.where(col(AssistanceRequest.assistance_type) == assistance_type)
+    statement = filtered(
+        _visible(who),
+        AssistanceRequest,
+        state=state,
+        stage=stage,
+        visibility=visibility,
+        assistance_type=assistance_type,
+    )
+    if recommendation is not None:
+        statement = statement.where(
+            col(AssistanceRequest.id).in_(RECOMMENDATIONS.having(recommendation))
+        )
     if assigned_officer_id is not None and officer:
         statement = statement.where(AssistanceRequest.assigned_officer_id == assigned_officer_id)
     if region is not None:

@@ -24,7 +24,7 @@ from app.core.principal import Principal
 from app.core.settings import Settings
 from app.lifecycle.engine import Kind, Lifecycle
 from app.lifecycle.schemas import VerbBody
-from app.lifecycle.visibility import Stage, Visibility
+from app.lifecycle.visibility import Visibility
 
 T = TypeVar("T", bound=Versioned)
 Load = Callable[[Session, Principal, uuid.UUID], Any]
@@ -106,14 +106,16 @@ def _endpoint(
 
 @dataclass
 class ListFilters:
-    """The filters every list of State objects takes."""
+    """The filters every list of State objects takes (with its own `stage`)."""
 
     state: Annotated[str | None, Query(min_length=3, max_length=3)] = None
     recommendation: Annotated[
         uuid.UUID | None, Query(description="Objects linked to this recommendation")
     ] = None
-    stage: Stage | None = None
-    visibility: Visibility | None = None
+    visibility: Annotated[
+        Visibility | None,
+        Query(description="`public`: what everyone sees; `ohchr`: submitted, not published"),
+    ] = None
 
 
 Filters = Annotated[ListFilters, Depends()]

@@ -6,7 +6,8 @@
 
 The rule is a union, so being signed in never shows less than being anonymous. Another State's
 unpublished object is simply not found (404, never 403). Gets, lists, overviews and search all
-start from `visible()`.
+start from `visible()`. Changing an object is for its parties (`parties()`): a published object
+is read-only to everyone else, and to them a write is not found either.
 """
 
 import uuid
@@ -21,7 +22,16 @@ from app.core.models import UTCDateTime, Versioned, enum_type
 from app.core.principal import Principal
 from app.events.types import Visibility
 
-__all__ = ["Audience", "Publishable", "Stage", "Visibility", "audience_of", "seen_by", "visible"]
+__all__ = [
+    "Audience",
+    "Publishable",
+    "Stage",
+    "Visibility",
+    "audience_of",
+    "parties",
+    "seen_by",
+    "visible",
+]
 
 
 class Stage(StrEnum):
@@ -56,6 +66,17 @@ def visible(model: Any, who: Principal | None, *also: ColumnElement[bool]) -> Co
     if who is not None and who.is_ohchr:
         seen.append(seen_by(model, Visibility.ohchr))
     return or_(false(), *seen)
+
+
+def parties(model: Any, who: Principal | None) -> ColumnElement[bool]:
+    """The rows this caller takes part in, and so may change: a State its own, OHCHR what was
+    submitted to it. Everyone else only reads what was published: to them a write, or the
+    State's exchanges with OHCHR, is not found."""
+    if who is not None and who.is_state:
+        return col(model.state_code) == who.state_code
+    if who is not None and who.is_ohchr:
+        return seen_by(model, Visibility.ohchr)
+    return false()
 
 
 def seen_by(model: Any, audience: Audience) -> ColumnElement[bool]:

@@ -13,6 +13,7 @@ from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.core.principal import Principal
 from app.core.settings import Settings
 from app.lifecycle.routes import Filters, add_verb_routes
+from app.lifecycle.visibility import Stage
 from app.progress import service
 from app.progress.models import ImplementationStatus, ProgressReport
 from app.progress.schemas import (
@@ -44,6 +45,7 @@ def list_progress_reports(
     who: Anyone,
     db: DbSession,
     filters: Filters,
+    stage: Stage | None = None,
     status: ImplementationStatus | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -56,7 +58,7 @@ def list_progress_reports(
         who,
         state=filters.state,
         recommendation=filters.recommendation,
-        stage=filters.stage,
+        stage=stage,
         status=status,
         visibility=filters.visibility,
         limit=limit,
@@ -135,7 +137,7 @@ def update_progress_report(
     if_match: IfMatch = None,
 ) -> ReportRead:
     """Edit a draft (`If-Match` required). Submitted reports are corrected by revisions: 409."""
-    report = service.get_report(db, who, report_id)
+    report = service.get_own_report(db, who, report_id)
     return _shown(db, who, service.update_report(db, who, report, body, if_match), response)
 
 
@@ -149,7 +151,7 @@ def delete_progress_report(
     who: StateMember, db: DbSession, report_id: uuid.UUID, if_match: IfMatch = None
 ) -> Response:
     """Delete a draft (`If-Match` required). A submitted report is never deleted: 409."""
-    service.delete_report(db, who, service.get_report(db, who, report_id), if_match)
+    service.delete_report(db, who, service.get_own_report(db, who, report_id), if_match)
     return Response(status_code=204)
 
 
@@ -178,7 +180,7 @@ def create_progress_revision(
     key: IdempotencyKey = None,
 ) -> Response:
     """Correct a submitted report: the given fields over the current revision, as a draft."""
-    report = service.get_report(db, who, report_id)
+    report = service.get_own_report(db, who, report_id)
 
     def create() -> tuple[BaseModel, str]:
         revision = service.create_revision(db, who, report, body)
@@ -224,7 +226,7 @@ def update_progress_revision(
     if_match: IfMatch = None,
 ) -> RevisionRead:
     """Edit a correction still in draft; `If-Match` carries the report's ETag."""
-    report = service.get_report(db, who, report_id)
+    report = service.get_own_report(db, who, report_id)
     revision = service.update_revision(db, who, report, number, body, if_match)
     set_etag(response, report.version)
     return service.revision_read(revision)
@@ -238,7 +240,7 @@ add_verb_routes(
     router,
     service.PROGRESS_REPORT,
     id_param="report_id",
-    load=service.get_report,
+    load=service.get_own_report,
     present=_present,
     response_model=ReportRead,
     descriptions={

@@ -12,6 +12,7 @@ from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.core.principal import Principal
 from app.core.settings import Settings
 from app.lifecycle.routes import Filters, add_verb_routes
+from app.lifecycle.visibility import Stage
 from app.shortfalls import service
 from app.shortfalls.models import Severity, Shortfall
 from app.shortfalls.schemas import ShortfallCreate, ShortfallPage, ShortfallRead, ShortfallUpdate
@@ -31,6 +32,7 @@ def list_shortfalls(
     who: Anyone,
     db: DbSession,
     filters: Filters,
+    stage: Stage | None = None,
     barrier_type: BarrierType | None = None,
     severity: Severity | None = None,
     resolved: bool | None = None,
@@ -44,7 +46,7 @@ def list_shortfalls(
         who,
         state=filters.state,
         recommendation=filters.recommendation,
-        stage=filters.stage,
+        stage=stage,
         visibility=filters.visibility,
         barrier_type=barrier_type,
         severity=severity,
@@ -100,7 +102,7 @@ def update_shortfall(
     if_match: IfMatch = None,
 ) -> ShortfallRead:
     """Edit a draft; `If-Match` required. A submitted shortfall is 409."""
-    shortfall = service.get_shortfall(db, who, shortfall_id)
+    shortfall = service.get_own_shortfall(db, who, shortfall_id)
     return _shown(db, service.update_shortfall(db, who, shortfall, body, if_match), response)
 
 
@@ -114,7 +116,7 @@ def delete_shortfall(
     who: StateMember, db: DbSession, shortfall_id: uuid.UUID, if_match: IfMatch = None
 ) -> Response:
     """Delete a draft; `If-Match` required. A submitted shortfall is never deleted: 409."""
-    service.delete_shortfall(db, who, service.get_shortfall(db, who, shortfall_id), if_match)
+    service.delete_shortfall(db, who, service.get_own_shortfall(db, who, shortfall_id), if_match)
     return Response(status_code=204)
 
 
@@ -126,7 +128,7 @@ add_verb_routes(
     router,
     service.SHORTFALL,
     id_param="shortfall_id",
-    load=service.get_shortfall,
+    load=service.get_own_shortfall,
     present=_present,
     response_model=ShortfallRead,
     descriptions={
