@@ -155,10 +155,11 @@ class Kind(Generic[T]):
         check_match(if_match, obj.version)
         target = lifecycle.target(obj, verb)
         if target is None:
+            where = ", ".join(
+                f"{lc.name.partition('.')[2]} {lc.where(obj)}" for lc in self.lifecycles
+            )
             raise IllegalTransition(
-                f"{verb} is not open: the {self.name.replace('_', ' ')} is "
-                + ", ".join(f"{lc.where(obj)}" for lc in self.lifecycles),
-                allowed=self.open_verbs(obj, who),
+                f"{verb} is not open now ({where})", allowed=self.open_verbs(obj, who)
             )
         body = body or VerbBody()
         _require_body(lifecycle, verb, body)
