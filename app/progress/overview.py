@@ -8,14 +8,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Uuid, and_, cast, func, select, true, union_all
 from sqlmodel import Session, col
 
 from app.core.deps import DbSession
 from app.core.guards import Anyone
 from app.events.types import Visibility
 from app.lifecycle.visibility import audience_of, seen_by
-from app.progress.models import ProgressReport, ProgressReportRecommendation
+from app.progress.models import ProgressReport, ProgressReportRecommendation, ProgressRevision
 from app.recommendations.models import Recommendation, RecommendationSdg, RecommendationTheme
 from app.shortfalls.models import Shortfall
 from app.states.service import get_state
@@ -102,23 +102,73 @@ def _counts(db: Session, statement: Any) -> dict[Any, int]:
     return {str(key): int(count) for key, count in db.execute(statement).all()}
 
 
-def _reports_seen(state_code: str, scope: Visibility) -> Any:
-    """(recommendation, status, rank) per report seen; rank 1 is the latest."""
-    recommendation = col(ProgressReportRecommendation.recommendation_id)
-    rank = func.row_number().over(
-        partition_by=recommendation,
-        order_by=(col(ProgressReport.period_end).desc(), col(ProgressReport.updated_at).desc()),
-    )
-    return (
-        select(recommendation, col(ProgressReport.status), rank.label("rank"))
-        .join(ProgressReport, col(ProgressReport.id) == ProgressReportRecommendation.report_id)
+def _coverage(db: Session, state_code: str, scope: Visibility) -> Any:
+    """(recommendation_id, status, period_end, updated_at) for every recommendation of every
+    report the scope sees, as it sees the report. Outside the State and OHCHR that is the
+    published revision: a correction awaiting publication counts for nobody else."""
+    link = ProgressReportRecommendation
+    current: Any = (
+        select(
+            col(link.recommendation_id).label("recommendation_id"),
+            col(ProgressReport.status).label("status"),
+            col(ProgressReport.period_end).label("period_end"),
+            col(ProgressReport.updated_at).label("updated_at"),
+        )
+        .join(ProgressReport, col(ProgressReport.id) == link.report_id)
         .where(col(ProgressReport.state_code) == state_code, seen_by(ProgressReport, scope))
-        .subquery()
     )
+    if scope is not Visibility.public:
+        return current.subquery()
+    published_revision = col(ProgressReport.published_revision)
+    lagging = and_(published_revision.is_not(None), published_revision != ProgressReport.revision)
+    recommendation_id, elements = _json_elements(db, col(ProgressRevision.recommendation_ids))
+    published = (
+        select(
+            recommendation_id,
+            col(ProgressRevision.status),
+            col(ProgressRevision.period_end),
+            col(ProgressReport.updated_at),
+        )
+        .select_from(ProgressReport)
+        .join(
+            ProgressRevision,
+            and_(
+                col(ProgressRevision.report_id) == ProgressReport.id,
+                col(ProgressRevision.number) == published_revision,
+            ),
+        )
+        .join(elements, true())
+        .where(
+            col(ProgressReport.state_code) == state_code,
+            seen_by(ProgressReport, scope),
+            lagging,
+        )
+    )
+    return union_all(current.where(~lagging), published).subquery()
+
+
+def _json_elements(db: Session, ids: Any) -> tuple[Any, Any]:
+    """The recommendation ids of a revision's JSON list, one row each, typed as the links'."""
+    if db.get_bind().dialect.name == "postgresql":
+        elements = func.jsonb_array_elements_text(ids).table_valued("value")
+        return cast(elements.c.value, Uuid), elements
+    # SQLite keeps a UUID as its 32 hex digits.
+    elements = func.json_each(ids).table_valued("value")
+    return func.replace(elements.c.value, "-", ""), elements
+
+
+def _reports_seen(db: Session, state_code: str, scope: Visibility) -> Any:
+    """(recommendation, status, rank) per report seen; rank 1 is the latest."""
+    coverage = _coverage(db, state_code, scope)
+    rank = func.row_number().over(
+        partition_by=coverage.c.recommendation_id,
+        order_by=(coverage.c.period_end.desc(), coverage.c.updated_at.desc()),
+    )
+    return select(coverage.c.recommendation_id, coverage.c.status, rank.label("rank")).subquery()
 
 
 def _latest_status(db: Session, state_code: str, scope: Visibility) -> dict[str, int]:
-    ranked = _reports_seen(state_code, scope)
+    ranked = _reports_seen(db, state_code, scope)
     statement = (
         select(ranked.c.status, func.count()).where(ranked.c.rank == 1).group_by(ranked.c.status)
     )
@@ -126,11 +176,10 @@ def _latest_status(db: Session, state_code: str, scope: Visibility) -> dict[str,
 
 
 def _unreported_sample(db: Session, state_code: str, scope: Visibility) -> list[str]:
-    link = ProgressReportRecommendation
+    coverage = _coverage(db, state_code, scope)
     reported = (
-        select(col(link.report_id))
-        .join(ProgressReport, col(ProgressReport.id) == link.report_id)
-        .where(col(link.recommendation_id) == Recommendation.id, seen_by(ProgressReport, scope))
+        select(coverage.c.recommendation_id)
+        .where(coverage.c.recommendation_id == Recommendation.id)
         .exists()
     )
     statement = (

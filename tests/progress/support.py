@@ -75,6 +75,14 @@ def report_body(*recommendation_ids: object, **overrides: Any) -> dict[str, Any]
     }
 
 
+# The correction `write` drafts: what differs from `report_body`, and why.
+CORRECTION = {
+    "status": "fully_implemented",
+    "summary": "Corrected, not yet published.",
+    "reason": "The ministry's figures were revised.",
+}
+
+
 def shortfall_body(*recommendation_ids: object, **overrides: Any) -> dict[str, Any]:
     return {
         "recommendation_ids": [str(rid) for rid in recommendation_ids],
@@ -92,15 +100,70 @@ class Kind:
     name: str
     url: str
     id_param: str
+    text_field: str
+    """A free-text field of a draft, for edits that are always valid."""
 
     def body(self, *recommendation_ids: object, **overrides: Any) -> dict[str, Any]:
         make = report_body if self.name == "progress_report" else shortfall_body
         return make(*recommendation_ids, **overrides)
 
+    def event(self, happening: str) -> str:
+        """The audit action and outbox type of a happening: `progress_report.submitted`."""
+        return f"{self.name}.{happening}"
 
-REPORT = Kind("progress_report", REPORTS, "report_id")
-SHORTFALL = Kind("shortfall", SHORTFALLS, "shortfall_id")
+
+REPORT = Kind("progress_report", REPORTS, "report_id", "summary")
+SHORTFALL = Kind("shortfall", SHORTFALLS, "shortfall_id", "description")
 KINDS = (REPORT, SHORTFALL)
+
+
+def kind_id(kind: Kind) -> str:
+    return kind.name
+
+
+RESOLUTION = {"resolved_on": "2024-06-30"}
+PAST = {
+    "submit": "submitted",
+    "publish": "published",
+    "unpublish": "unpublished",
+    "resolve": "resolved",
+}
+
+
+@dataclass(frozen=True)
+class Verb:
+    """A focal point's move on one kind of object, from a stage where it is open."""
+
+    kind: Kind
+    name: str
+    stage: str
+    after: tuple[str, str]
+    """The object's `stage` and `visibility` after the move."""
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind.name}-{self.name}"
+
+    @property
+    def body(self) -> dict[str, Any] | None:
+        return RESOLUTION if self.name == "resolve" else None
+
+    @property
+    def event(self) -> str:
+        return self.kind.event(PAST[self.name])
+
+
+# Every verb route of both domains, each from a stage where it is open.
+VERBS = [
+    Verb(REPORT, "submit", "draft", ("submitted", "ohchr")),
+    Verb(REPORT, "publish", "submitted", ("submitted", "public")),
+    Verb(REPORT, "unpublish", "published", ("submitted", "ohchr")),
+    Verb(SHORTFALL, "submit", "draft", ("submitted", "ohchr")),
+    Verb(SHORTFALL, "publish", "submitted", ("submitted", "public")),
+    Verb(SHORTFALL, "unpublish", "published", ("submitted", "ohchr")),
+    Verb(SHORTFALL, "resolve", "submitted", ("submitted", "ohchr")),
+]
+VERB_IDS = [verb.id for verb in VERBS]
 
 
 @dataclass
@@ -169,11 +232,13 @@ def write(
     *,
     stage: str = "draft",
     pending_revision: bool = False,
+    corrected: bool = False,
 ) -> Any:
     """Create an object from `body` through the domain's own service, as the API would (audit
     and outbox events included), and bring it to `stage`: draft, submitted or published. A
-    report may also carry a correction being drafted (revision 2). Setting the scene this way
-    is quicker than HTTP; the behaviour under test is always reached over HTTP."""
+    report may also carry a correction (revision 2, `CORRECTION`), being drafted
+    (`pending_revision`) or submitted but not published (`corrected`). Setting the scene this
+    way is quicker than HTTP; the behaviour under test is always reached over HTTP."""
     obj: Any
     if kind is REPORT:
         obj = progress_service.create_report(db, who, ReportCreate.model_validate(body))
@@ -183,10 +248,11 @@ def write(
         apply(db, who, obj, "submit")
     if stage == "published":
         apply(db, who, obj, "publish")
-    if pending_revision:
+    if pending_revision or corrected:
         assert kind is REPORT and stage != "draft"
-        correction = {"status": "fully_implemented", "summary": "Corrected, not yet submitted."}
-        progress_service.create_revision(db, who, obj, RevisionCreate.model_validate(correction))
+        progress_service.create_revision(db, who, obj, RevisionCreate.model_validate(CORRECTION))
+    if corrected:
+        apply(db, who, obj, "submit")
     db.flush()
     return obj
 
@@ -199,13 +265,22 @@ def make_owned(
     state: str = "WSM",
     stage: str = "draft",
     pending_revision: bool = False,
+    corrected: bool = False,
     **overrides: Any,
 ) -> Owned:
     """An object of `state` written by a new focal point of that State (see `write`)."""
     user = make_user(db, role=Role.state_focal_point, state=state)
     recommendation = shared_recommendation(db, state)
     body = kind.body(recommendation.id, **overrides)
-    obj = write(db, principal_of(user), kind, body, stage=stage, pending_revision=pending_revision)
+    obj = write(
+        db,
+        principal_of(user),
+        kind,
+        body,
+        stage=stage,
+        pending_revision=pending_revision,
+        corrected=corrected,
+    )
     return Owned(kind, str(obj.id), state, auth(settings, user), recommendation.id)
 
 
@@ -247,12 +322,20 @@ def audit_actions(db: Session, resource_id: object) -> list[str]:
 
 
 def outbox_events(db: Session, resource_id: object) -> list[tuple[str, str]]:
+    """The type and visibility of each outbox event about one object, oldest first."""
+    return [(event_type, visibility) for event_type, visibility, _ in outbox_rows(db, resource_id)]
+
+
+def outbox_rows(db: Session, resource_id: object) -> list[tuple[str, str, int | None]]:
+    """The type, visibility and version of each outbox event about one object, oldest first."""
     rows = db.connection().execute(
-        select(OutboxEvent.type, OutboxEvent.visibility)  # type: ignore[call-overload]
+        select(  # type: ignore[call-overload]
+            OutboxEvent.type, OutboxEvent.visibility, OutboxEvent.version
+        )
         .where(OutboxEvent.resource_id == str(resource_id))
         .order_by(OutboxEvent.seq)
     )
-    return [(event_type, visibility) for event_type, visibility in rows]
+    return [(str(event_type), str(visibility), version) for event_type, visibility, version in rows]
 
 
 # --- the routes of both domains, read from the app ------------------------------------------

@@ -38,7 +38,7 @@ def test_a_batch_of_valid_reports_creates_each_of_them(
     assert {(r["state_code"], r["stage"], r["revision"]) for r in reports} == {("WSM", "draft", 1)}
     assert count(db, ProgressReport) == 3
     assert count(db, ProgressRevision) == 3
-    assert all(audit_actions(db, r["id"]) == ["progress_report.create"] for r in reports)
+    assert all(audit_actions(db, r["id"]) == ["progress_report.created"] for r in reports)
 
 
 def test_one_foreign_recommendation_refuses_the_whole_batch_naming_its_item(

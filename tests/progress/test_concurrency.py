@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from app.audit.models import AuditEvent
 from app.core.db import Database
@@ -120,7 +120,7 @@ def test_two_writers_with_one_etag_on_one_draft_let_exactly_one_win(live: Live, 
             )
             updates = (
                 AuditEvent.resource_id == object_id,
-                col(AuditEvent.action).endswith("update"),
+                AuditEvent.action == kind.event("updated"),
             )
             assert count(db, AuditEvent, *updates) == 1
             assert count(db, OutboxEvent, OutboxEvent.resource_id == object_id) == 2
@@ -144,5 +144,5 @@ def test_parallel_creates_with_one_idempotency_key_make_one_report(live: Live) -
     with live.session() as db:
         assert count(db, ProgressReport) == 1
         assert count(db, ProgressRevision) == 1
-        assert count(db, AuditEvent, AuditEvent.action == "progress_report.create") == 1
+        assert count(db, AuditEvent, AuditEvent.action == "progress_report.created") == 1
         assert count(db, OutboxEvent, OutboxEvent.resource_id == object_id) == 1

@@ -1,5 +1,6 @@
-"""`ETag` on every read and write of a report or shortfall, and `If-Match` on every change:
-428 without it, 412 when stale, and nothing written either way."""
+"""`ETag` on every read and write of a report or shortfall. `If-Match` on every edit and delete:
+428 without it, 412 when stale. On every verb `If-Match` is honoured when sent (412 when stale)
+and never required. A refusal writes nothing: not the object, nor its audit or outbox events."""
 
 from collections.abc import Callable
 from typing import Any
@@ -16,11 +17,20 @@ from tests.progress.support import (
     KINDS,
     REPORT,
     SHORTFALL,
+    VERB_IDS,
+    VERBS,
     Kind,
+    Owned,
+    Verb,
+    audit_actions,
     caller,
     etag,
     make_bare_recommendation,
     make_owned,
+    model_of,
+    moved,
+    outbox_events,
+    row,
     stored,
 )
 
@@ -152,3 +162,104 @@ def test_a_weak_or_listed_etag_is_accepted(
 
     assert response.status_code == 200, response.text
     assert response.headers["etag"] == '"2"'
+
+
+# --- verbs: `If-Match` honoured when sent, never required -----------------------------------
+
+
+def _stale_etag(client: TestClient, owned: Owned) -> str:
+    """An ETag that was current once: a draft is edited first, so that it has an older one."""
+    current = etag(client, owned)
+    if current == '"1"':
+        change = {owned.kind.text_field: "Edited by someone else"}
+        edited = client.patch(owned.url, json=change, headers={**owned.focal, "If-Match": current})
+        assert edited.status_code == 200, edited.text
+        current = etag(client, owned)
+    return f'"{int(current.strip(chr(34))) - 1}"'
+
+
+@pytest.mark.parametrize("verb", VERBS, ids=VERB_IDS)
+def test_a_verb_with_a_stale_if_match_is_412_and_changes_nothing(
+    client: TestClient, db: Session, settings: Settings, verb: Verb
+) -> None:
+    owned = make_owned(db, settings, verb.kind, stage=verb.stage)
+    stale = _stale_etag(client, owned)
+    current = etag(client, owned)
+    audited, queued = audit_actions(db, owned.id), outbox_events(db, owned.id)
+    before = stored(db)
+
+    response = client.post(
+        f"{owned.url}/{verb.name}", json=verb.body, headers={**owned.focal, "If-Match": stale}
+    )
+
+    assert assert_problem(response, 412, "precondition-failed")["current_etag"] == current
+    assert stored(db) == before
+    assert (audit_actions(db, owned.id), outbox_events(db, owned.id)) == (audited, queued)
+    assert etag(client, owned) == current
+
+
+CURRENT_TAGS = {
+    "current": lambda tag: tag,
+    "weak": lambda tag: f"W/{tag}",
+    "listed": lambda tag: f'"999", {tag}',
+    "any": lambda _: "*",
+}
+
+
+@pytest.mark.parametrize("tag", CURRENT_TAGS.values(), ids=CURRENT_TAGS.keys())
+@pytest.mark.parametrize("verb", VERBS, ids=VERB_IDS)
+def test_a_verb_with_the_current_if_match_moves(
+    client: TestClient,
+    db: Session,
+    settings: Settings,
+    verb: Verb,
+    tag: Callable[[str], str],
+) -> None:
+    owned = make_owned(db, settings, verb.kind, stage=verb.stage)
+    current = etag(client, owned)
+    if_match = tag(current)
+
+    response = client.post(
+        f"{owned.url}/{verb.name}", json=verb.body, headers={**owned.focal, "If-Match": if_match}
+    )
+
+    after = moved(response)
+    assert (after["stage"], after["visibility"]) == verb.after
+    assert response.headers["etag"] == f'"{int(current.strip(chr(34))) + 1}"'
+    assert audit_actions(db, owned.id)[-1] == verb.event
+    stored_row = row(db, model_of(verb.kind), owned.id)
+    assert (stored_row.stage, stored_row.visibility) == verb.after
+
+
+@pytest.mark.parametrize("verb", VERBS, ids=VERB_IDS)
+def test_a_verb_without_if_match_moves(
+    client: TestClient, db: Session, settings: Settings, verb: Verb
+) -> None:
+    """Verbs honour `If-Match` and never require it: no 428."""
+    owned = make_owned(db, settings, verb.kind, stage=verb.stage)
+    current = etag(client, owned)
+
+    response = client.post(f"{owned.url}/{verb.name}", json=verb.body, headers=owned.focal)
+
+    after = moved(response)
+    assert (after["stage"], after["visibility"]) == verb.after
+    assert response.headers["etag"] == f'"{int(current.strip(chr(34))) + 1}"'
+    assert audit_actions(db, owned.id)[-1] == verb.event
+
+
+def test_publishing_a_correction_with_a_stale_if_match_is_412_and_changes_nothing(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    """The ETag read before the correction was submitted no longer publishes anything."""
+    report = make_owned(db, settings, REPORT, stage="published", pending_revision=True)
+    read_before_submit = etag(client, report)
+    moved(client.post(f"{report.url}/submit", headers=report.focal))
+    before = stored(db)
+
+    response = client.post(
+        f"{report.url}/publish", headers={**report.focal, "If-Match": read_before_submit}
+    )
+
+    assert_problem(response, 412, "precondition-failed")
+    assert stored(db) == before
+    assert client.get(report.url).json()["revision"] == 1

@@ -1,8 +1,12 @@
-"""Who sees what, for progress reports and shortfalls alike (they share one publication rule).
+"""Who sees what, for progress reports and shortfalls alike (they share one visibility rule):
+the State sees its own objects; OHCHR what was submitted; everyone, other States included,
+what was published. A signed-in caller never sees less than an anonymous one.
 
-The routes are read from the app, so a route added later is walked too. Another State's object
-must be answered exactly as an object that does not exist: 404 wherever the caller's role may
-call the route, and on a focal-point verb called by a contributor the same 403 that any id gets.
+The routes are read from the app, so a route added later is walked too. Another State's
+unpublished object must be answered exactly as an object that does not exist: 404 wherever the
+caller's role may call the route, and on a focal-point verb called by a contributor the same
+403 that any id gets. Another State's published object is read like any published object, and
+is still not found for every change.
 """
 
 import uuid
@@ -25,6 +29,7 @@ from tests.progress.support import (
     Kind,
     answer,
     caller,
+    etag,
     listed_ids,
     make_owned,
     moved,
@@ -84,9 +89,9 @@ def test_the_walk_reaches_every_operation_on_an_object(app: FastAPI, kind: Kind)
 
 
 @pytest.mark.parametrize("role", STATE_ROLES, ids=_role_id)
-@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("stage", ["draft", "submitted"])
 @pytest.mark.parametrize("kind", KINDS, ids=_kind_id)
-def test_another_states_object_is_not_found_on_every_route(
+def test_another_states_unpublished_object_is_not_found_on_every_route(
     app: FastAPI,
     client: TestClient,
     db: Session,
@@ -110,6 +115,59 @@ def test_another_states_object_is_not_found_on_every_route(
     assert stored(db) == before
 
 
+def _published_read(call: Call) -> tuple[int, str | None]:
+    """What anyone gets reading a published object: all of it but a correction in draft."""
+    return NOT_FOUND if call.path.endswith("/revisions/2") else (200, None)
+
+
+@pytest.mark.parametrize("role", STATE_ROLES, ids=_role_id)
+@pytest.mark.parametrize("kind", KINDS, ids=_kind_id)
+def test_another_states_published_object_is_read_but_never_changed(
+    app: FastAPI, client: TestClient, db: Session, settings: Settings, kind: Kind, role: Role
+) -> None:
+    """Every change starts from the caller's own State's objects, so a published object of
+    another State, which the caller may read, is not found for any change."""
+    target = make_owned(
+        db, settings, kind, state="NPL", stage="published", pending_revision=kind is REPORT
+    )
+    intruder = caller(db, settings, role, "WSM")
+    before = stored(db)
+
+    wrong = [
+        (call.method, call.path, seen)
+        for call in object_calls(app, kind, target.id)
+        if (seen := answer(call.send(client, intruder)))
+        != (_published_read(call) if call.method == "GET" else _expected(call, role))
+    ]
+
+    assert wrong == []
+    assert stored(db) == before
+
+
+@pytest.mark.parametrize("reader", [*STATE_ROLES, None, Role.provider], ids=_role_id)
+@pytest.mark.parametrize("kind", KINDS, ids=_kind_id)
+def test_another_states_published_object_is_shown_and_listed(
+    client: TestClient,
+    db: Session,
+    settings: Settings,
+    kind: Kind,
+    reader: Role | None,
+) -> None:
+    published = make_owned(db, settings, kind, state="NPL", stage="published")
+    headers = caller(db, settings, reader, "WSM")
+
+    shown = client.get(published.url, headers=headers)
+
+    assert shown.status_code == 200, shown.text
+    assert shown.json() == client.get(published.url).json()
+    assert (shown.json()["state_code"], shown.json()["visibility"]) == ("NPL", "public")
+    assert shown.headers["etag"] == etag(client, published)
+    for query in ("", "?visibility=public", "?state=NPL", "?state=npl", "?stage=submitted"):
+        assert listed_ids(client, kind.url + query, headers) == [published.id], query
+    by_recommendation = f"?recommendation={published.recommendation_id}"
+    assert listed_ids(client, kind.url + by_recommendation, headers) == [published.id]
+
+
 @pytest.mark.parametrize("role", STATE_ROLES, ids=_role_id)
 @pytest.mark.parametrize("kind", KINDS, ids=_kind_id)
 def test_an_object_that_does_not_exist_is_answered_the_same_way(
@@ -130,34 +188,42 @@ def test_an_object_that_does_not_exist_is_answered_the_same_way(
 
 @pytest.mark.parametrize("role", STATE_ROLES, ids=_role_id)
 @pytest.mark.parametrize("kind", KINDS, ids=_kind_id)
-def test_lists_never_hold_another_states_objects_whatever_the_filter(
+def test_lists_hold_another_states_objects_only_once_published(
     client: TestClient, db: Session, settings: Settings, kind: Kind, role: Role
 ) -> None:
-    foreign = [make_owned(db, settings, kind, state="NPL", stage=stage) for stage in STAGES]
-    own = make_owned(db, settings, kind, state="WSM", stage="published")
+    draft, submitted, published = (
+        make_owned(db, settings, kind, state="NPL", stage=stage) for stage in STAGES
+    )
+    own = make_owned(db, settings, kind, state="WSM")
     reader = caller(db, settings, role, "WSM")
 
     for query in (
         "",
         "?stage=submitted",
         "?visibility=public",
-        f"?recommendation={foreign[2].recommendation_id}",
+        f"?recommendation={published.recommendation_id}",
+        "?state=NPL",
     ):
         ids = listed_ids(client, kind.url + query, reader)
-        assert not {f.id for f in foreign} & set(ids), query
-    assert listed_ids(client, kind.url, reader) == [own.id]
+        assert published.id in ids, query
+        assert not {draft.id, submitted.id} & set(ids), query
+    for query in ("?stage=draft", "?visibility=ohchr", "?visibility=state"):
+        ids = listed_ids(client, kind.url + query, reader)
+        assert not {draft.id, submitted.id, published.id} & set(ids), query
+    assert sorted(listed_ids(client, kind.url, reader)) == sorted([own.id, published.id])
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=_kind_id)
-def test_filtering_by_another_state_lists_nothing(
+def test_filtering_by_another_state_lists_only_its_published_objects(
     db: Session, client: TestClient, settings: Settings, kind: Kind
 ) -> None:
-    for stage in STAGES:
-        make_owned(db, settings, kind, state="NPL", stage=stage)
+    made = {stage: make_owned(db, settings, kind, state="NPL", stage=stage) for stage in STAGES}
+    make_owned(db, settings, kind, state="WSM", stage="published")
     for role in STATE_ROLES:
         reader = caller(db, settings, role)
         for state in ("NPL", "npl"):
-            assert listed_ids(client, f"{kind.url}?state={state}", reader) == [], (role, state)
+            listed = listed_ids(client, f"{kind.url}?state={state}", reader)
+            assert listed == [made["published"].id], (role, state)
 
 
 @pytest.mark.parametrize("role", OHCHR, ids=_role_id)

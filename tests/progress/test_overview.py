@@ -26,7 +26,9 @@ from sqlmodel import Session
 
 from app.core.principal import Principal, Role
 from app.core.settings import Settings
-from app.shortfalls import service as shortfall_service
+from app.lifecycle.engine import apply
+from app.progress import service as progress_service
+from app.progress.schemas import RevisionCreate
 from app.shortfalls.schemas import ShortfallResolve
 from tests.core.test_problems import assert_problem
 from tests.factories import make_recommendation, make_user
@@ -63,7 +65,7 @@ def _shortfall(
     shortfall = write(db, who, SHORTFALL, shortfall_body(rec.id, barrier_type=barrier), stage=stage)
     if resolved:
         resolution = ShortfallResolve(resolved_on=dt.date(2024, 3, 1))
-        shortfall_service.resolve(db, who, shortfall, resolution)
+        apply(db, who, shortfall, "resolve", resolution)
 
 
 @pytest.fixture
@@ -174,3 +176,36 @@ def test_everyone_else_sees_an_overview_built_from_published_data(
 
 def test_the_overview_of_an_unknown_state_is_404(client: TestClient) -> None:
     assert_problem(client.get("/api/v1/states/XXX/overview"), 404, "not-found")
+
+
+def test_the_public_overview_shows_a_correction_only_once_it_is_published(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    """Revision 1 reports r1 `in_progress`; the submitted correction moves the report to r2,
+    `fully_implemented`. Everyone but the State and OHCHR counts revision 1 until the focal
+    point publishes the correction."""
+    first, second = make_recommendation(db, state="TON"), make_recommendation(db, state="TON")
+    focal = principal_of(make_user(db, role=Role.state_focal_point, state="TON"))
+    report = write(db, focal, REPORT, report_body(first.id), stage="published")
+    correction = {"status": "fully_implemented", "recommendation_ids": [str(second.id)]}
+    progress_service.create_revision(db, focal, report, RevisionCreate.model_validate(correction))
+    apply(db, focal, report, "submit")
+    db.flush()
+    as_published = ({"in_progress": 1, "no_report": 1}, [str(second.id)])
+    as_corrected = ({"fully_implemented": 1, "no_report": 1}, [str(first.id)])
+
+    def seen(role: Role | None) -> tuple[Any, ...]:
+        response = client.get("/api/v1/states/TON/overview", headers=caller(db, settings, role))
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return body["by_latest_status"], body["without_report_sample"]
+
+    for role in (None, Role.provider, Role.state_focal_point):
+        assert seen(role) == as_published, role
+    assert seen(Role.ohchr_officer) == as_corrected
+
+    apply(db, focal, report, "publish")
+    db.flush()
+
+    for role in (None, Role.provider, Role.state_focal_point, Role.ohchr_officer):
+        assert seen(role) == as_corrected, role

@@ -279,3 +279,167 @@ def test_a_contributor_drafts_a_correction_but_may_not_submit_it(
 
     assert_problem(response, 403, "forbidden")
     assert stored(db) == before
+
+
+# --- a correction to a published report -----------------------------------------------------
+
+REASON = "The ministry's figures were revised."
+
+
+def _readers(db: Session, settings: Settings) -> dict[str, dict[str, str]]:
+    """Everyone but the State and OHCHR: they read a published report as published."""
+    return {
+        "anonymous": {},
+        "provider": caller(db, settings, Role.provider),
+        "other-state-focal-point": caller(db, settings, Role.state_focal_point, "NPL"),
+        "other-state-contributor": caller(db, settings, Role.state_contributor, "NPL"),
+    }
+
+
+def _read(client: TestClient, report: Owned, headers: dict[str, str]) -> tuple[Any, ...]:
+    """What a reader sees of the report: its revision, content, and the revisions listed."""
+    shown = client.get(report.url, headers=headers).json()
+    (listed,) = client.get(REPORT.url, headers=headers).json()["items"]
+    revisions = client.get(f"{report.url}/revisions", headers=headers).json()["items"]
+    assert listed == shown
+    return (
+        shown["revision"],
+        shown["status"],
+        shown["summary"],
+        [r["number"] for r in revisions],
+    )
+
+
+def test_a_correction_to_a_published_report_goes_public_only_when_published(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    report = make_owned(db, settings, REPORT, stage="published")
+    original = client.get(f"{report.url}/revisions/1").json()
+    officer = caller(db, settings, Role.ohchr_officer)
+    readers = _readers(db, settings)
+    as_published = (1, "in_progress", original["summary"], [1])
+    as_corrected = (2, "fully_implemented", CORRECTION["summary"], [1, 2])
+    _correct(client, report, **CORRECTION, reason=REASON)
+
+    submitted = moved(client.post(f"{report.url}/submit", headers=report.focal))
+
+    assert (submitted["revision"], submitted["visibility"]) == (2, "public")
+    for name, headers in readers.items():
+        assert _read(client, report, headers) == as_published, name
+        assert_problem(client.get(f"{report.url}/revisions/2", headers=headers), 404, "not-found")
+        assert client.get(f"{report.url}/revisions/1", headers=headers).json() == original
+    assert _read(client, report, officer) == as_corrected
+    assert _read(client, report, report.focal) == as_corrected
+    refused = client.post(f"{report.url}/submit", headers=report.focal)
+    assert assert_problem(refused, 409, "illegal-transition")["allowed"] == ["publish", "unpublish"]
+
+    republished = moved(client.post(f"{report.url}/publish", headers=report.focal))
+
+    assert (republished["revision"], republished["visibility"]) == (2, "public")
+    for name, headers in {**readers, "ohchr": officer, "own": report.focal}.items():
+        assert _read(client, report, headers) == as_corrected, name
+        second = client.get(f"{report.url}/revisions/2", headers=headers).json()
+        assert (second["status"], second["reason"]) == ("fully_implemented", REASON), name
+    refused = client.post(f"{report.url}/publish", headers=report.focal)
+    assert assert_problem(refused, 409, "illegal-transition")["allowed"] == ["unpublish"]
+
+
+def test_a_correction_submitted_while_unpublished_is_public_once_published(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    report = make_owned(db, settings, REPORT, stage="published")
+    moved(client.post(f"{report.url}/unpublish", headers=report.focal))
+    _correct(client, report)
+    moved(client.post(f"{report.url}/submit", headers=report.focal))
+    assert_problem(client.get(report.url), 404, "not-found")
+
+    moved(client.post(f"{report.url}/publish", headers=report.focal))
+
+    shown = client.get(report.url).json()
+    assert (shown["revision"], shown["status"]) == (2, "fully_implemented")
+    numbers = [r["number"] for r in client.get(f"{report.url}/revisions").json()["items"]]
+    assert numbers == [1, 2]
+
+
+def test_unpublishing_a_corrected_report_hides_both_revisions_from_the_public(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    report = make_owned(db, settings, REPORT, stage="published", corrected=True)
+
+    moved(client.post(f"{report.url}/unpublish", headers=report.focal))
+
+    for path in ("", "/revisions", "/revisions/1", "/revisions/2"):
+        assert_problem(client.get(report.url + path), 404, "not-found")
+    assert listed_ids(client, REPORT.url, {}) == []
+    officer = caller(db, settings, Role.ohchr_officer)
+    assert client.get(report.url, headers=officer).json()["revision"] == 2
+
+
+def test_a_revision_shows_its_reason_to_whoever_may_read_it(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    report = make_owned(db, settings, REPORT, stage="submitted")
+    officer = caller(db, settings, Role.ohchr_officer)
+
+    drafted = _correct(client, report, status="fully_implemented", reason=REASON)
+
+    assert drafted["reason"] == REASON
+    own = client.get(f"{report.url}/revisions/2", headers=report.focal).json()
+    assert (own["stage"], own["reason"]) == ("draft", REASON)
+    assert client.get(f"{report.url}/revisions/1", headers=report.focal).json()["reason"] is None
+    edited = client.patch(
+        f"{report.url}/revisions/2",
+        json={"reason": "Figures from the 2024 census."},
+        headers={**report.focal, "If-Match": etag(client, report)},
+    )
+    assert edited.status_code == 200, edited.text
+    moved(client.post(f"{report.url}/submit", headers=report.focal))
+    shown = client.get(f"{report.url}/revisions/2", headers=officer).json()
+    assert (shown["stage"], shown["reason"]) == ("submitted", "Figures from the 2024 census.")
+    listed = client.get(f"{report.url}/revisions", headers=officer).json()["items"]
+    assert [r["reason"] for r in listed] == [None, "Figures from the 2024 census."]
+    db.expire_all()
+    stored_reason = db.exec(
+        select(ProgressRevision.reason).where(
+            ProgressRevision.report_id == uuid.UUID(report.id), ProgressRevision.number == 2
+        )
+    ).one()
+    assert stored_reason == "Figures from the 2024 census."
+
+
+def test_list_filters_match_what_each_reader_is_shown(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    """Revision 1 is `in_progress` on r1; the submitted, unpublished correction is
+    `fully_implemented` on r2. Until it is published only the State and OHCHR find the report
+    by the correction's content; everyone else finds it by revision 1's."""
+    report = make_owned(db, settings, REPORT, stage="published")
+    first, second = report.recommendation_id, make_bare_recommendation(db, state="WSM").id
+    _correct(client, report, status="fully_implemented", recommendation_ids=[str(second)])
+    moved(client.post(f"{report.url}/submit", headers=report.focal))
+    filters = {
+        "status=in_progress": "published",
+        f"recommendation={first}": "published",
+        f"status=in_progress&recommendation={first}": "published",
+        "status=fully_implemented": "corrected",
+        f"recommendation={second}": "corrected",
+        f"status=fully_implemented&recommendation={second}": "corrected",
+        f"status=in_progress&recommendation={second}": None,
+    }
+    officer = caller(db, settings, Role.ohchr_officer)
+    everyone_else = _readers(db, settings)
+
+    def found(headers: dict[str, str], query: str) -> bool:
+        return listed_ids(client, f"{REPORT.url}?{query}", headers) == [report.id]
+
+    for query, matches in filters.items():
+        for name, headers in everyone_else.items():
+            assert found(headers, query) == (matches == "published"), (name, query)
+        for name, headers in (("ohchr", officer), ("own", report.focal)):
+            assert found(headers, query) == (matches == "corrected"), (name, query)
+
+    moved(client.post(f"{report.url}/publish", headers=report.focal))
+
+    for query, matches in filters.items():
+        for name, headers in everyone_else.items():
+            assert found(headers, query) == (matches == "corrected"), (name, query)

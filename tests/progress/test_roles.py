@@ -17,8 +17,10 @@ from tests.core.test_problems import assert_problem
 from tests.progress.support import (
     KINDS,
     REPORT,
-    SHORTFALL,
+    VERB_IDS,
+    VERBS,
     Kind,
+    Verb,
     answer,
     audit_actions,
     caller,
@@ -31,19 +33,6 @@ from tests.progress.support import (
     stored,
     write_calls,
 )
-
-# (kind, verb, the stage where the verb is open, what the object is after it)
-FOCAL_POINT_MOVES = [
-    (REPORT, "submit", "draft", ("submitted", "ohchr")),
-    (REPORT, "publish", "submitted", ("submitted", "public")),
-    (REPORT, "unpublish", "published", ("submitted", "ohchr")),
-    (SHORTFALL, "submit", "draft", ("submitted", "ohchr")),
-    (SHORTFALL, "publish", "submitted", ("submitted", "public")),
-    (SHORTFALL, "unpublish", "published", ("submitted", "ohchr")),
-    (SHORTFALL, "resolve", "submitted", ("submitted", "ohchr")),
-]
-MOVE_IDS = [f"{kind.name}-{verb}" for kind, verb, _, _ in FOCAL_POINT_MOVES]
-RESOLUTION = {"resolved_on": "2024-06-30"}
 
 
 def _kind_id(kind: Kind) -> str:
@@ -96,50 +85,52 @@ def test_contributor_deletes_a_draft(
     assert client.get(draft.url, headers=draft.focal).status_code == 404
 
 
-@pytest.mark.parametrize(("kind", "verb", "stage", "after"), FOCAL_POINT_MOVES, ids=MOVE_IDS)
+@pytest.mark.parametrize("verb", VERBS, ids=VERB_IDS)
 def test_contributor_may_not_make_a_focal_point_move(
-    client: TestClient,
-    db: Session,
-    settings: Settings,
-    kind: Kind,
-    verb: str,
-    stage: str,
-    after: tuple[str, str],
+    client: TestClient, db: Session, settings: Settings, verb: Verb
 ) -> None:
-    target = make_owned(db, settings, kind, stage=stage)
+    target = make_owned(db, settings, verb.kind, stage=verb.stage)
     contributor = caller(db, settings, Role.state_contributor, "WSM")
     before = stored(db)
 
-    response = client.post(
-        f"{target.url}/{verb}", json=RESOLUTION if verb == "resolve" else None, headers=contributor
-    )
+    response = client.post(f"{target.url}/{verb.name}", json=verb.body, headers=contributor)
 
     assert_problem(response, 403, "forbidden")
     assert stored(db) == before
 
 
-@pytest.mark.parametrize(("kind", "verb", "stage", "after"), FOCAL_POINT_MOVES, ids=MOVE_IDS)
+@pytest.mark.parametrize("verb", VERBS, ids=VERB_IDS)
 def test_focal_point_makes_the_move(
-    client: TestClient,
-    db: Session,
-    settings: Settings,
-    kind: Kind,
-    verb: str,
-    stage: str,
-    after: tuple[str, str],
+    client: TestClient, db: Session, settings: Settings, verb: Verb
 ) -> None:
-    target = make_owned(db, settings, kind, stage=stage)
+    """Any focal point of the State, not only the one who wrote the object."""
+    target = make_owned(db, settings, verb.kind, stage=verb.stage)
     focal = caller(db, settings, Role.state_focal_point, "WSM")
 
-    response = client.post(
-        f"{target.url}/{verb}", json=RESOLUTION if verb == "resolve" else None, headers=focal
-    )
+    response = client.post(f"{target.url}/{verb.name}", json=verb.body, headers=focal)
 
     assert response.status_code == 200, response.text
-    assert (response.json()["stage"], response.json()["visibility"]) == after
-    stored_row = row(db, model_of(kind), target.id)
-    assert (stored_row.stage, stored_row.visibility) == after
-    assert audit_actions(db, target.id)[-1] == f"{kind.name}.{verb}"
+    assert (response.json()["stage"], response.json()["visibility"]) == verb.after
+    stored_row = row(db, model_of(verb.kind), target.id)
+    assert (stored_row.stage, stored_row.visibility) == verb.after
+    assert audit_actions(db, target.id)[-1] == verb.event
+
+
+@pytest.mark.parametrize("role", [Role.ohchr_officer, Role.ohchr_admin, Role.provider])
+@pytest.mark.parametrize("verb", VERBS, ids=VERB_IDS)
+def test_a_verb_refused_to_a_role_is_403_even_where_it_is_open(
+    client: TestClient, db: Session, settings: Settings, verb: Verb, role: Role
+) -> None:
+    """The guard of a verb route admits the verb's roles only: the State's focal points."""
+    target = make_owned(db, settings, verb.kind, stage=verb.stage)
+    before = stored(db)
+
+    response = client.post(
+        f"{target.url}/{verb.name}", json=verb.body, headers=caller(db, settings, role)
+    )
+
+    assert_problem(response, 403, "forbidden")
+    assert stored(db) == before
 
 
 @pytest.mark.parametrize("role", [Role.ohchr_officer, Role.ohchr_admin, Role.provider])
