@@ -13,11 +13,12 @@ is read-only to everyone else, and to them a write is not found either.
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, false, or_, true
-from sqlmodel import Field, col
+from sqlmodel import Field, Session, col, select
 
+from app.core.errors import NotFound
 from app.core.models import UTCDateTime, Versioned, enum_type
 from app.core.principal import Principal
 from app.events.types import Visibility
@@ -28,10 +29,14 @@ __all__ = [
     "Stage",
     "Visibility",
     "audience_of",
+    "find",
     "parties",
     "seen_by",
     "visible",
 ]
+
+
+M = TypeVar("M")
 
 
 class Stage(StrEnum):
@@ -66,6 +71,17 @@ def visible(model: Any, who: Principal | None, *also: ColumnElement[bool]) -> Co
     if who is not None and who.is_ohchr:
         seen.append(seen_by(model, Visibility.ohchr))
     return or_(false(), *seen)
+
+
+def find(
+    db: Session, model: type[M], object_id: uuid.UUID, scope: ColumnElement[bool], what: str
+) -> M:
+    """The object among the rows `scope` admits (`visible` or `parties`); else not found."""
+    key = model.id  # type: ignore[attr-defined]
+    found = db.exec(select(model).where(scope, col(key) == object_id)).first()
+    if found is None:
+        raise NotFound(f"no {what} {object_id}")
+    return found
 
 
 def parties(model: Any, who: Principal | None) -> ColumnElement[bool]:

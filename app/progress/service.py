@@ -22,7 +22,7 @@ from app.core.principal import Principal
 from app.events.types import EventType, Visibility
 from app.lifecycle.drafts import Links, filtered, publication, require_draft, submission, submitted
 from app.lifecycle.engine import Kind, Move
-from app.lifecycle.visibility import Stage, audience_of, visible
+from app.lifecycle.visibility import Stage, audience_of, find, parties, visible
 from app.progress.models import (
     ImplementationStatus,
     ProgressReport,
@@ -167,23 +167,13 @@ def _reads_current(who: Principal | None) -> ColumnElement[bool]:
 
 
 def get_report(db: Session, who: Principal | None, report_id: uuid.UUID) -> ProgressReport:
-    report = db.exec(_visible(who).where(ProgressReport.id == report_id)).first()
-    if report is None:
-        raise NotFound(f"no progress report {report_id}")
-    return report
+    return find(db, ProgressReport, report_id, visible(ProgressReport, who), "progress report")
 
 
 def get_own_report(db: Session, who: Principal, report_id: uuid.UUID) -> ProgressReport:
-    """A report of the caller's own State, to change it. Another State's report is not found
-    here, even a published one that the caller may read."""
-    report = db.exec(
-        select(ProgressReport).where(
-            ProgressReport.id == report_id, col(ProgressReport.state_code) == who.state_code
-        )
-    ).first()
-    if report is None or who.state_code is None:
-        raise NotFound(f"no progress report {report_id}")
-    return report
+    """A report to change: its own State's only (another State's published report is read-only
+    to it, and not found here)."""
+    return find(db, ProgressReport, report_id, parties(ProgressReport, who), "progress report")
 
 
 def create_report(db: Session, who: Principal, body: ReportCreate) -> ProgressReport:
@@ -210,6 +200,8 @@ def update_report(
     """Edit a draft. A submitted report is corrected by a new revision, never in place."""
     require_match(if_match, report.version)
     require_draft(report, "progress report")
+    if not body.model_fields_set:
+        return report  # an empty PATCH changes nothing, not even the version
     before = show(db, Visibility.state, report)
     draft = _revision(db, report.id, 1)
     content = _merged(db, who, _current_content(db, report), body)

@@ -11,7 +11,6 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.concurrency import require_match
-from app.core.errors import NotFound
 from app.core.pagination import paginate
 from app.core.principal import Principal
 from app.events.types import EventType, Visibility
@@ -24,7 +23,7 @@ from app.lifecycle.drafts import (
     submission,
 )
 from app.lifecycle.engine import Kind, Lifecycle, Move
-from app.lifecycle.visibility import Stage, visible
+from app.lifecycle.visibility import Stage, find, parties, visible
 from app.recommendations.ownership import own_recommendation_ids
 from app.shortfalls.models import Severity, Shortfall, ShortfallRecommendation
 from app.shortfalls.schemas import ShortfallCreate, ShortfallRead, ShortfallResolve, ShortfallUpdate
@@ -107,23 +106,13 @@ def list_shortfalls(
 
 
 def get_shortfall(db: Session, who: Principal | None, shortfall_id: uuid.UUID) -> Shortfall:
-    shortfall = db.exec(_visible(who).where(Shortfall.id == shortfall_id)).first()
-    if shortfall is None:
-        raise NotFound(f"no shortfall {shortfall_id}")
-    return shortfall
+    return find(db, Shortfall, shortfall_id, visible(Shortfall, who), "shortfall")
 
 
 def get_own_shortfall(db: Session, who: Principal, shortfall_id: uuid.UUID) -> Shortfall:
-    """A shortfall of the caller's own State, to change it. Another State's shortfall is not
-    found here, even a published one that the caller may read."""
-    shortfall = db.exec(
-        select(Shortfall).where(
-            Shortfall.id == shortfall_id, col(Shortfall.state_code) == who.state_code
-        )
-    ).first()
-    if shortfall is None or who.state_code is None:
-        raise NotFound(f"no shortfall {shortfall_id}")
-    return shortfall
+    """A shortfall to change: its own State's only (another State's published shortfall is
+    read-only to it, and not found here)."""
+    return find(db, Shortfall, shortfall_id, parties(Shortfall, who), "shortfall")
 
 
 def create_shortfall(db: Session, who: Principal, body: ShortfallCreate) -> Shortfall:

@@ -549,3 +549,18 @@ def test_a_bad_verb_body_is_422_and_nothing_moves(
 
     assert_problem(response, 422, "validation-error")
     assert stored(db) == before
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=kind_id)
+def test_an_empty_edit_changes_nothing_not_even_the_version(
+    client: TestClient, db: Session, settings: Settings, kind: Kind
+) -> None:
+    draft = make_owned(db, settings, kind)
+    before = stored(db)
+
+    response = client.patch(draft.url, json={}, headers={**draft.focal, "If-Match": '"1"'})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["version"] == 1
+    assert response.headers["etag"] == '"1"'
+    assert stored(db) == before

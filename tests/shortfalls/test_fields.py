@@ -1,5 +1,5 @@
-"""What only shortfalls have: the `barrier_type`, `severity` and `resolved` list filters, and an
-empty edit that changes nothing. (What they share with progress reports: tests/progress.)"""
+"""What only shortfalls have: the `barrier_type`, `severity` and `resolved` list filters. (What
+they share with progress reports: tests/progress.)"""
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +15,6 @@ from tests.progress.support import (
     listed_ids,
     make_owned,
     moved,
-    stored,
 )
 
 
@@ -84,17 +83,3 @@ def test_a_list_filter_keeps_exactly_the_shortfalls_that_match(
 )
 def test_a_list_filter_outside_its_vocabulary_is_422(client: TestClient, query: str) -> None:
     assert_problem(client.get(f"{SHORTFALL.url}?{query}"), 422, "validation-error")
-
-
-def test_an_empty_edit_changes_nothing_not_even_the_version(
-    client: TestClient, db: Session, settings: Settings
-) -> None:
-    draft = make_owned(db, settings, SHORTFALL)
-    before = stored(db)
-
-    response = client.patch(draft.url, json={}, headers={**draft.focal, "If-Match": '"1"'})
-
-    assert response.status_code == 200, response.text
-    assert response.json()["version"] == 1
-    assert response.headers["etag"] == '"1"'
-    assert stored(db) == before
