@@ -149,18 +149,7 @@ class Kind(Generic[T]):
     ) -> T:
         """Make `verb` on `obj` for `who` (None: the platform itself)."""
         lifecycle = self.lifecycle_of(verb)
-        if not lifecycle.may(who, verb):
-            role = who.role if who else "platform"
-            raise Forbidden(f"the role {role} may not {verb} a {self.name.replace('_', ' ')}")
-        check_match(if_match, obj.version)
-        target = lifecycle.target(obj, verb)
-        if target is None:
-            where = ", ".join(
-                f"{lc.name.partition('.')[2]} {lc.where(obj)}" for lc in self.lifecycles
-            )
-            raise IllegalTransition(
-                f"{verb} is not open now ({where})", allowed=self.open_verbs(obj, who)
-            )
+        target = self._checked(lifecycle, who, obj, verb, if_match)
         body = body or VerbBody()
         _require_body(lifecycle, verb, body)
         before = self.show(db, self.audience(obj), obj)
@@ -181,6 +170,29 @@ class Kind(Generic[T]):
         db.flush()
         self._announce(lifecycle, move, before)
         return obj
+
+    def _checked(
+        self,
+        lifecycle: Lifecycle[T],
+        who: Principal | None,
+        obj: T,
+        verb: str,
+        if_match: str | None,
+    ) -> str:
+        """Where the move goes, once the role, `If-Match` and the table allow it."""
+        if not lifecycle.may(who, verb):
+            role = who.role if who else "platform"
+            raise Forbidden(f"the role {role} may not {verb} a {self.name.replace('_', ' ')}")
+        check_match(if_match, obj.version)
+        target = lifecycle.target(obj, verb)
+        if target is None:
+            where = ", ".join(
+                f"{lc.name.partition('.')[2]} {lc.where(obj)}" for lc in self.lifecycles
+            )
+            raise IllegalTransition(
+                f"{verb} is not open now ({where})", allowed=self.open_verbs(obj, who)
+            )
+        return target
 
     def _announce(self, lifecycle: Lifecycle[T], move: Move[T], before: BaseModel) -> None:
         event = (
