@@ -12,6 +12,7 @@ from sqlmodel import Session
 from app.assistance.models import RequestStage
 from app.core.principal import Role
 from app.core.settings import Settings
+from app.events.types import Visibility
 from tests.assistance.helpers import (
     REQUESTS,
     Cast,
@@ -20,6 +21,7 @@ from tests.assistance.helpers import (
     make_cast,
     make_request,
     open_verbs,
+    outbox_of,
     request_body,
     requests_of,
     stored,
@@ -120,7 +122,7 @@ def test_a_state_edits_its_draft_or_its_answer_to_a_request_for_information(
     assert response.status_code == 200, response.text
     assert response.headers["etag"] == '"2"'
     assert (stored(db, request.id).title, stored(db, request.id).version) == ("Sharper title", 2)
-    assert [e.action for e in audit_of(db, request.id)] == ["assistance_request.update"]
+    assert [e.action for e in audit_of(db, request.id)] == ["assistance_request.updated"]
 
 
 def _callers(cast: Cast, stage: RequestStage) -> list[tuple[dict[str, str], dict[str, Any]]]:
@@ -257,8 +259,10 @@ def test_an_officer_assigns_an_administrator_and_keeps_notes(
         "Needs a gender adviser",
         2,
     )
-    (event,) = audit_of(db, request.id, "assistance_request.update")
+    (event,) = audit_of(db, request.id, "assistance_request.updated")
     assert event.state_code is None
+    (outbox,) = outbox_of(db, request.id, "assistance_request.updated")
+    assert (outbox.state_code, outbox.visibility, outbox.version) == (None, Visibility.ohchr, 2)
 
 
 def test_language_codes_are_taken_in_either_case_and_kept_lower_case(

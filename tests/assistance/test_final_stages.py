@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.assistance.lifecycle import FINAL, ROLES, TRANSITIONS, Verb
+from app.assistance.lifecycle import FINAL, PUBLISHABLE, ROLES, TRANSITIONS, Verb
 from app.assistance.models import RequestStage
 from app.core.principal import STATE_ROLES, Role
 from app.core.settings import Settings
@@ -60,7 +60,17 @@ SUBMITTED_ENDINGS = {"withdrawn-in-triage", "declined"}
 def test_no_verb_leaves_a_final_stage_in_the_table() -> None:
     assert {RequestStage.withdrawn, RequestStage.declined} <= FINAL
     assert not [pair for pair in TRANSITIONS if pair[0] in FINAL]
-    assert all(open_verbs(stage, role) == [] for stage in FINAL for role in Role)
+    # A withdrawn or declined request invites nobody: not even publication stays open.
+    assert all(open_verbs(stage, role) == [] for stage in FINAL - PUBLISHABLE for role in Role)
+    # A completed one may still be published to show what was done, and nothing more.
+    for stage in FINAL & PUBLISHABLE:
+        for role in Role:
+            assert open_verbs(stage, role) == (
+                ["publish"] if role is Role.state_focal_point else []
+            )
+            assert open_verbs(stage, role, published=True) == (
+                ["unpublish"] if role is Role.state_focal_point else []
+            )
 
 
 @pytest.mark.parametrize("ending", list(ENDINGS))
@@ -84,6 +94,11 @@ def test_no_verb_is_open_to_anyone_after_the_end(
                 )
                 body = assert_problem(response, 409, "illegal-transition")
                 assert body["allowed"] == []
+    # Nor may the State publish what it withdrew or OHCHR declined.
+    for verb in ("publish", "unpublish"):
+        response = client.post(f"{REQUESTS}/{request_id}/{verb}", headers=cast.focal)
+        body = assert_problem(response, 409, "illegal-transition")
+        assert body["allowed"] == []
 
     after = stored(db, request_id)
     assert (after.stage, after.version) == (stage, version)

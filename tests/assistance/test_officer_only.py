@@ -137,7 +137,7 @@ def test_the_audit_log_a_focal_point_reads_carries_no_officer_data(
         "/api/v1/audit-events", params={"limit": 200}, headers=triaged.cast.focal
     ).json()
     actions = {e["action"] for e in page["items"]}
-    assert {"assistance_request.start-triage", "assistance_message.create"} <= actions
+    assert {"assistance_request.triage_started", "assistance_message.created"} <= actions
     _assert_nothing_officer_only("audit-events", page)
     everything = client.get(
         "/api/v1/audit-events", params={"limit": 200}, headers=triaged.cast.admin
@@ -149,9 +149,30 @@ def test_the_audit_log_a_focal_point_reads_carries_no_officer_data(
 def test_events_about_the_state_carry_no_officer_data(db: Session, triaged: Triaged) -> None:
     events = db.exec(select(OutboxEvent).where(OutboxEvent.state_code == triaged.cast.state)).all()
     types = {e.type for e in events}
-    assert {"assistance_request.request-info", "assistance_message.create"} <= types
+    assert {"assistance_request.info_requested", "assistance_message.created"} <= types
     for event in events:
         _assert_nothing_officer_only(f"outbox {event.type}", event.payload)
+
+
+def test_officer_only_changes_are_announced_to_ohchr_alone(db: Session, triaged: Triaged) -> None:
+    """The officers' PATCH and internal message each queue one event that names no State."""
+    ohchr_only = db.exec(
+        select(OutboxEvent)
+        .where(col(OutboxEvent.state_code).is_(None))
+        .order_by(col(OutboxEvent.seq))
+    ).all()
+    updated = [e for e in ohchr_only if e.type == "assistance_request.updated"]
+    internal = [e for e in ohchr_only if e.type == "assistance_message.created"]
+    assert len(updated) == 1 and len(internal) == 1
+    assert updated[0].resource_id == triaged.request_id
+    assert (updated[0].visibility, updated[0].version) == ("ohchr", 3)
+    assert updated[0].payload["internal_notes"] == SECRET_NOTE
+    assert internal[0].visibility == "ohchr"
+    assert internal[0].payload["body"] == SECRET_MESSAGE
+    assert {e.type for e in ohchr_only} == {
+        "assistance_request.updated",
+        "assistance_message.created",
+    }
 
 
 def test_a_state_posting_an_internal_message_is_forbidden(

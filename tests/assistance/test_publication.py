@@ -1,7 +1,9 @@
 """A State publishes a submitted request to invite partners, and may take it back.
 
-Only the State's focal point chooses; another State's request is not found; a draft, a
-withdrawn or a declined request is never published; readers see the State's view only."""
+Only the State's focal point chooses; to another State a request is not found to publish or
+unpublish, even when it reads it; a draft, a withdrawn or a declined request is never
+published; readers see the State's view only. Publication verbs honour `If-Match` when sent
+and never require it."""
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,6 +12,7 @@ from sqlmodel import Session
 from app.assistance.models import RequestStage
 from app.core.principal import Role
 from app.core.settings import Settings
+from app.events.types import Visibility
 from tests.assistance.helpers import (
     ANONYMOUS,
     OFFICER_ONLY_KEYS,
@@ -18,6 +21,7 @@ from tests.assistance.helpers import (
     ids,
     make_cast,
     make_request,
+    open_verbs,
     outbox_of,
     stored,
 )
@@ -51,9 +55,14 @@ def test_the_focal_point_publishes_a_submitted_request_for_everyone(
     assert shown.status_code == 200
     assert not OFFICER_ONLY_KEYS & shown.json().keys()
     assert ids(client.get(REQUESTS).json()) == [str(request.id)]
-    assert [e.action for e in audit_of(db, request.id)] == ["assistance_request.publish"]
-    [event] = outbox_of(db, request.id, "assistance_request.publish")
+    assert [e.action for e in audit_of(db, request.id)] == ["assistance_request.published"]
+    [event] = outbox_of(db, request.id, "assistance_request.published")
     assert event.visibility == "public"
+    after = stored(db, request.id)
+    assert (after.visibility, after.stage, after.version) == (Visibility.public, stage, 2)
+    assert after.published_at is not None
+    assert response.json()["visibility"] == "public"
+    assert response.json()["published_at"] is not None
 
 
 def test_unpublishing_hides_the_request_from_everyone_but_the_state_and_ohchr(
@@ -66,7 +75,9 @@ def test_unpublishing_hides_the_request_from_everyone_but_the_state_and_ohchr(
 
     assert response.status_code == 200, response.text
     assert response.json()["published"] is False
+    assert (response.json()["visibility"], response.json()["published_at"]) == ("ohchr", None)
     assert_problem(client.get(f"{REQUESTS}/{request.id}"), 404, "not-found")
+    assert stored(db, request.id).visibility is Visibility.ohchr
     for headers in (cast.focal, cast.officer):
         assert client.get(f"{REQUESTS}/{request.id}", headers=headers).status_code == 200
 
@@ -74,12 +85,14 @@ def test_unpublishing_hides_the_request_from_everyone_but_the_state_and_ohchr(
 @pytest.mark.parametrize(
     ("stage", "published", "verb", "allowed"),
     [
-        (RequestStage.draft, False, "publish", []),
+        (RequestStage.draft, False, "publish", ["submit", "withdraw"]),
         (RequestStage.withdrawn, False, "publish", []),
         (RequestStage.declined, False, "publish", []),
-        (RequestStage.accepted, True, "publish", ["unpublish"]),
-        (RequestStage.accepted, False, "unpublish", ["publish"]),
-        (RequestStage.draft, False, "unpublish", []),
+        (RequestStage.completed, True, "publish", ["unpublish"]),
+        (RequestStage.accepted, True, "publish", ["unpublish", "withdraw"]),
+        (RequestStage.accepted, False, "unpublish", ["publish", "withdraw"]),
+        (RequestStage.in_delivery, False, "unpublish", ["publish"]),
+        (RequestStage.draft, False, "unpublish", ["submit", "withdraw"]),
     ],
 )
 def test_a_move_not_open_is_409_with_the_moves_open_now_and_changes_nothing(
@@ -98,10 +111,16 @@ def test_a_move_not_open_is_409_with_the_moves_open_now_and_changes_nothing(
     response = client.post(f"{REQUESTS}/{request.id}/{verb}", headers=cast.focal)
 
     body = assert_problem(response, 409, "illegal-transition")
-    assert body["allowed"] == allowed
+    # The verbs open now across both lifecycles: the stage's and the publication's.
+    assert (
+        body["allowed"]
+        == allowed
+        == sorted(open_verbs(stage, Role.state_focal_point, published=published))
+    )
     after = stored(db, request.id)
-    assert (after.published, after.version) == (published, version)
+    assert (after.visibility, after.version) == (request.visibility, version)
     assert audit_of(db, request.id) == []
+    assert outbox_of(db, request.id) == []
 
 
 @pytest.mark.parametrize(
@@ -116,12 +135,14 @@ def test_only_the_focal_point_chooses_what_is_published(
         response = client.post(f"{REQUESTS}/{request.id}/{verb}", headers=cast.headers[role])
         assert_problem(response, 403, "forbidden")
     assert_problem(client.post(f"{REQUESTS}/{request.id}/publish"), 401, "unauthorized")
-    assert stored(db, request.id).published is False
+    assert stored(db, request.id).visibility is Visibility.ohchr
+    assert audit_of(db, request.id) == []
 
 
-def test_another_states_request_is_not_found(
+def test_another_states_request_is_not_found_to_publish_or_unpublish(
     client: TestClient, db: Session, settings: Settings
 ) -> None:
+    """Another State reads a published request (test_cross_state) but never changes it."""
     other_state = make_cast(db, settings, state="FJI")
     request = make_request(db, stage=RequestStage.accepted)
     published = make_request(db, stage=RequestStage.accepted, published=True)
@@ -136,8 +157,9 @@ def test_another_states_request_is_not_found(
         404,
         "not-found",
     )
-    assert stored(db, request.id).published is False
-    assert stored(db, published.id).published is True
+    assert stored(db, request.id).visibility is Visibility.ohchr
+    assert stored(db, published.id).visibility is Visibility.public
+    assert audit_of(db, request.id) == audit_of(db, published.id) == []
 
 
 def test_a_stale_if_match_is_412(client: TestClient, db: Session, settings: Settings) -> None:
@@ -150,4 +172,7 @@ def test_a_stale_if_match_is_412(client: TestClient, db: Session, settings: Sett
     )
 
     assert_problem(response, 412, "precondition-failed")
-    assert stored(db, request.id).published is False
+    after = stored(db, request.id)
+    assert (after.visibility, after.version, after.published_at) == (Visibility.ohchr, 1, None)
+    assert audit_of(db, request.id) == []
+    assert outbox_of(db, request.id) == []

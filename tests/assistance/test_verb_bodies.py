@@ -103,9 +103,9 @@ def test_decline_event_tells_the_state_the_reason(
 
     move(client, request_id, Verb.decline, cast.officer, reason=REASON)
 
-    (outbox,) = outbox_of(db, request_id, "assistance_request.decline")
+    (outbox,) = outbox_of(db, request_id, "assistance_request.declined")
     assert outbox.payload["decline_reason"] == REASON
-    (event,) = audit_of(db, request_id, "assistance_request.decline")
+    (event,) = audit_of(db, request_id, "assistance_request.declined")
     assert (event.before or {})["decline_reason"] is None
     assert (event.after or {})["decline_reason"] == REASON
     page = client.get(
@@ -113,7 +113,7 @@ def test_decline_event_tells_the_state_the_reason(
         params={"resource_id": request_id, "resource_type": "assistance_request"},
         headers=cast.focal,
     ).json()
-    (seen,) = [e for e in page["items"] if e["action"] == "assistance_request.decline"]
+    (seen,) = [e for e in page["items"] if e["action"] == "assistance_request.declined"]
     assert seen["after"]["decline_reason"] == REASON
 
 

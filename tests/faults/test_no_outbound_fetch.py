@@ -246,11 +246,22 @@ SHORTFALLS = {
     "submit_shortfall",
     "publish_shortfall",
     "unpublish_shortfall",
+    "resolve_shortfall",
 }
 ASSISTANCE = {
     "create_assistance_request",
     "update_assistance_request",
-    "move_assistance_request",
+    "submit_assistance_request",
+    "withdraw_assistance_request",
+    "start_triage_assistance_request",
+    "request_info_assistance_request",
+    "provide_info_assistance_request",
+    "accept_assistance_request",
+    "decline_assistance_request",
+    "start_delivery_assistance_request",
+    "complete_assistance_request",
+    "publish_assistance_request",
+    "unpublish_assistance_request",
     "create_assistance_message",
     "create_provider",
     "update_provider",
@@ -415,13 +426,33 @@ def test_shortfalls_take_links_without_fetching_them(
             shortfall_id=shortfall_id,
             json={"message": TEXT, "reason": TEXT},
         )
+    api.call(
+        "resolve_shortfall",
+        focal,
+        expect=200,
+        shortfall_id=shortfall_id,
+        json={"message": TEXT, "reason": TEXT, "resolved_on": "2024-06-30"},
+    )
     assert api.called == SHORTFALLS
     assert guard.attempts == []
 
 
-def accepted_request(api: Api, focal: dict[str, str], officer: dict[str, str]) -> str:
+def move_request(api: Api, caller: dict[str, str], request_id: str, verb: str) -> None:
+    """A verb of the request, with links for its message and its reason."""
+    api.call(
+        f"{verb.replace('-', '_')}_assistance_request",
+        caller,
+        expect=200,
+        request_id=request_id,
+        json={"message": TEXT, "reason": TEXT},
+    )
+
+
+def accepted_request(
+    api: Api, focal: dict[str, str], officer: dict[str, str], *, last: str = "accept"
+) -> str:
     """Drafted, changed and submitted by the State, triaged (with a question and its answer)
-    and accepted by OHCHR: every text on the way is links."""
+    and accepted (or `last`: declined) by OHCHR: every text on the way is links."""
     created = api.call(
         "create_assistance_request",
         focal,
@@ -451,16 +482,9 @@ def accepted_request(api: Api, focal: dict[str, str], officer: dict[str, str]) -
         ("start-triage", officer),
         ("request-info", officer),
         ("provide-info", focal),
-        ("accept", officer),
+        (last, officer),
     ):
-        api.call(
-            "move_assistance_request",
-            caller,
-            expect=200,
-            request_id=request_id,
-            verb=verb,
-            json={"message": TEXT},
-        )
+        move_request(api, caller, request_id, verb)
     return request_id
 
 
@@ -471,6 +495,9 @@ def test_assistance_and_matching_take_links_without_fetching_them(
     officer = headers(db, settings, Role.ohchr_officer)
     account = make_user(db, role=Role.provider)
     first, second = (accepted_request(api, focal, officer) for _ in range(2))
+    accepted_request(api, focal, officer, last="decline")
+    for verb in ("publish", "unpublish"):
+        move_request(api, focal, first, verb)
     for caller, internal in ((focal, False), (officer, True)):
         api.made(
             "create_assistance_message",
@@ -529,5 +556,8 @@ def test_assistance_and_matching_take_links_without_fetching_them(
             assignment_id=offered.json()["id"],
             json={"reason": TEXT},
         )
+    for verb in ("start-delivery", "complete"):
+        move_request(api, officer, first, verb)
+    move_request(api, focal, second, "withdraw")
     assert api.called == ASSISTANCE
     assert guard.attempts == []

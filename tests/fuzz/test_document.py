@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, BeforeValidator, Strict
 
 from app.core.errors import PROBLEM_MEDIA_TYPE
+from app.lifecycle.engine import KINDS
 from tests.fuzz.test_contract import SCHEMA
 
 DOCUMENT: dict[str, Any] = SCHEMA.raw_schema
@@ -25,6 +26,21 @@ def _parameters(operation: dict[str, Any], where: str) -> set[str]:
     return {p["name"] for p in operation.get("parameters", []) if p["in"] == where}
 
 
+def _verb_operations() -> dict[str, str]:
+    """The operationId of every action verb a role may make, read from the lifecycle tables
+    (not from the document), each with the verb's path segment."""
+    return {
+        f"{verb.replace('-', '_')}_{kind.name}": verb
+        for kind in KINDS.values()
+        for lifecycle in kind.lifecycles
+        for verb in lifecycle.verbs
+        if lifecycle.roles[verb]
+    }
+
+
+VERB_OPERATIONS = _verb_operations()
+
+
 @pytest.mark.parametrize(("label", "operation"), OPERATIONS, ids=[label for label, _ in OPERATIONS])
 def test_every_error_is_a_declared_problem_document(label: str, operation: dict[str, Any]) -> None:
     errors = {code: r for code, r in operation["responses"].items() if code[0] in "45"}
@@ -36,9 +52,42 @@ def test_every_error_is_a_declared_problem_document(label: str, operation: dict[
         if not label.startswith("GET"):
             assert "412" in errors, "a change can lose a race for the object's version"
     if "If-Match" in _parameters(operation, "header"):
-        assert {"412", "428"} <= set(errors)
+        # PATCH and DELETE require If-Match (428 without it); an action verb honours it when
+        # sent and never requires it (API.md): 412, never 428.
+        if label.startswith(("PATCH", "DELETE")):
+            assert {"412", "428"} <= set(errors), label
+        else:
+            assert operation["operationId"] in VERB_OPERATIONS, label
+            assert "412" in errors and "428" not in errors, label
+    elif label.startswith(("PATCH", "DELETE")) and _parameters(operation, "path"):
+        assert "428" not in errors, label
     if "requestBody" in operation:
         assert {"400", "413", "422"} <= set(errors)
+
+
+def test_every_verb_operation_declares_412_and_an_optional_if_match() -> None:
+    assert len(VERB_OPERATIONS) >= 20
+    assert {"start_triage_assistance_request", "publish_assistance_request"} <= set(VERB_OPERATIONS)
+    assert {"accept_assignment", "decline_assignment", "submit_progress_report"} <= set(
+        VERB_OPERATIONS
+    )
+    for operation_id, verb in VERB_OPERATIONS.items():
+        assert operation_id in BY_ID, operation_id
+        (label,) = [label for label, op in OPERATIONS if op["operationId"] == operation_id]
+        assert label.startswith("POST ") and label.endswith(f"/{verb}"), label
+        operation = BY_ID[operation_id]
+        assert "412" in operation["responses"], operation_id
+        assert "428" not in operation["responses"], operation_id
+        (if_match,) = [
+            p for p in operation["parameters"] if p["in"] == "header" and p["name"] == "If-Match"
+        ]
+        assert if_match.get("required", False) is False, operation_id
+    with_if_match = {
+        op["operationId"]
+        for label, op in OPERATIONS
+        if label.startswith("POST ") and "If-Match" in _parameters(op, "header")
+    }
+    assert with_if_match == set(VERB_OPERATIONS)
 
 
 def test_a_guarded_operation_declares_401_and_403() -> None:

@@ -223,14 +223,17 @@ def _assistance(world: World, client: TestClient, database: Database) -> None:
     )
     world.add("provider_id", provider["id"])
     for state, focal in ((HOME, home), (OTHER, other)):
-        for verbs in ((), ("submit",), ("submit", "start-triage", "accept")):
+        for verbs in (
+            (),
+            ("submit",),
+            ("submit", "publish"),
+            ("submit", "start-triage", "accept"),
+        ):
             request = focal.create("/assistance-requests", _request_body(state))
             for verb in verbs:
-                mover = focal if verb == "submit" else officer
+                mover = focal if verb in ("submit", "publish") else officer
                 mover.send("POST", f"/assistance-requests/{request['id']}/{verb}", {})
-            world.add("request_id", request["id"])
-            if state == OTHER:
-                world.private_other.add(request["id"])
+            _remember(world, "request_id", request, published="publish" in verbs)
             if "accept" in verbs:
                 _settle(database, request["id"])
                 assignment = officer.create(

@@ -16,6 +16,8 @@ from app.auth.models import User
 from app.core.models import utcnow
 from app.core.principal import Role
 from app.core.settings import Settings
+from app.events.models import OutboxEvent
+from app.events.types import Visibility
 from app.expertise.models import Assignment
 from app.matching.scoring import ProviderOffer, RequestNeeds
 from app.taxonomies.vocabularies import AssistanceType, Modality
@@ -145,6 +147,7 @@ def stored_request(
         stage=RequestStage(stage),
         stage_entered_at=now,
         submitted_at=now - waited,
+        visibility=Visibility.state if stage == RequestStage.draft else Visibility.ohchr,
     )
     db.add(request)
     db.flush()
@@ -198,6 +201,17 @@ def assignment_statuses(db: Session, request_id: str) -> list[str]:
         .order_by(col(Assignment.created_at))
     ).all()
     return [str(status) for status in rows]
+
+
+def assignment_events(db: Session, assignment_id: str) -> list[tuple[str, str | None, str]]:
+    """(type, state_code, visibility) of each outbox event about one assignment, in order."""
+    db.expire_all()
+    rows = db.exec(
+        select(OutboxEvent)
+        .where(OutboxEvent.resource_id == assignment_id)
+        .order_by(col(OutboxEvent.seq))
+    ).all()
+    return [(str(e.type), e.state_code, str(e.visibility)) for e in rows]
 
 
 def assignment_count(db: Session) -> int:

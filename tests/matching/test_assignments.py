@@ -18,6 +18,7 @@ from tests.matching.support import (
     Json,
     accepted_request,
     active_assignments,
+    assignment_events,
     assignment_statuses,
     create_provider,
     headers_for,
@@ -178,6 +179,12 @@ def test_an_acceptance_matches_the_request_and_completion_frees_the_capacity(
     assert active_assignments(client, caller, provider["id"]) == 0
     shown = client.get(f"{ASSIGNMENTS}/{assignment['id']}", headers=account).json()
     assert shown["status"] == "completed"
+    # Assignment events are OHCHR's: they name no State.
+    assert assignment_events(db, assignment["id"]) == [
+        ("assignment.offered", None, "ohchr"),
+        ("assignment.accepted", None, "ohchr"),
+        ("assignment.completed", None, "ohchr"),
+    ]
 
 
 @pytest.mark.parametrize("answered", [False, True])
@@ -198,7 +205,12 @@ def test_withdrawal_before_delivery_frees_the_capacity(
     assert assignment_statuses(db, request_id) == ["withdrawn"]
     assert active_assignments(client, caller, provider["id"]) == 0
     late = client.post(f"{ASSIGNMENTS}/{assignment['id']}/accept", json={}, headers=account)
-    assert_problem(late, 409, "conflict")
+    assert assert_problem(late, 409, "illegal-transition")["allowed"] == []
+    assert assignment_statuses(db, request_id) == ["withdrawn"]
+    expected = ["assignment.offered", "assignment.accepted", "assignment.withdrawn"]
+    if not answered:
+        expected.remove("assignment.accepted")
+    assert assignment_events(db, assignment["id"]) == [(t, None, "ohchr") for t in expected]
 
 
 def test_freed_capacity_serves_the_next_request(
@@ -217,3 +229,27 @@ def test_freed_capacity_serves_the_next_request(
     move(client, first, "start-delivery", caller)
     move(client, first, "complete", caller)
     assert offer(client, caller, second, provider["id"])["status"] == "proposed"
+
+
+@pytest.mark.parametrize("verb", ["accept", "decline"])
+def test_an_answer_with_a_stale_if_match_is_412_and_changes_nothing(
+    client: TestClient, db: Session, settings: Settings, verb: str
+) -> None:
+    caller = officer(db, settings)
+    request_id = accepted_request(client, db, settings, caller, state="NPL")
+    provider, account = linked_provider(client, db, settings, caller, capacity=1)
+    assignment = offer(client, caller, request_id, provider["id"])
+    url = f"{ASSIGNMENTS}/{assignment['id']}"
+    etag = client.get(url, headers=account).headers["etag"]
+
+    stale = client.post(f"{url}/{verb}", json={}, headers={**account, "If-Match": '"7"'})
+
+    assert assert_problem(stale, 412, "precondition-failed")["current_etag"] == etag
+    assert assignment_statuses(db, request_id) == ["proposed"]
+    assert stage_of(db, request_id) == "accepted"
+    assert assignment_events(db, assignment["id"]) == [("assignment.offered", None, "ohchr")]
+    answered = client.post(f"{url}/{verb}", json={}, headers={**account, "If-Match": etag})
+    assert answered.status_code == 200, answered.text
+    assert answered.headers["etag"] != etag
+    answered_status = {"accept": "accepted", "decline": "declined"}[verb]
+    assert assignment_statuses(db, request_id) == [answered_status]

@@ -118,7 +118,8 @@ def test_a_provider_answers_an_offer_once(
 ) -> None:
     url = f"{ASSIGNMENTS}/{two.my_offer['id']}"
     assert client.post(f"{url}/{first}", json={}, headers=two.mine).status_code == 200
-    assert_problem(client.post(f"{url}/{second}", json={}, headers=two.mine), 409, "conflict")
+    again = client.post(f"{url}/{second}", json={}, headers=two.mine)
+    assert assert_problem(again, 409, "illegal-transition")["allowed"] == []
     expected = "accepted" if first == "accept" else "declined"
     assert assignment_statuses(db, two.my_request) == [expected]
     assert stage_of(db, two.my_request) == ("matched" if first == "accept" else "accepted")
