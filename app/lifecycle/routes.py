@@ -84,10 +84,12 @@ def _endpoint(
             name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
         )
 
-    body = (
-        parameter("body", Annotated[body_type, Body()])
-        if body_required
-        else parameter("body", Annotated[body_type | None, Body()], None)
+    # An optional body is the verb body itself, not "the body or null": generated clients then
+    # send nothing, or the object, and never a null they cannot encode.
+    body = parameter(
+        "body",
+        Annotated[body_type, Body()],
+        inspect.Parameter.empty if body_required else body_type(),
     )
     endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
