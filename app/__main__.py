@@ -97,6 +97,22 @@ def cmd_import_recommendations(args: argparse.Namespace) -> int:
     return 0 if shown.status == "succeeded" else 1
 
 
+def cmd_openapi(args: argparse.Namespace) -> int:
+    import json
+
+    from app.main import create_app
+
+    document = json.dumps(create_app().openapi(), indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        from pathlib import Path
+
+        Path(args.output).write_text(document, encoding="utf-8")
+        print(f"wrote the OpenAPI document to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(document)
+    return 0
+
+
 def _print_report(report: ImportReport) -> None:
     mode = " (dry run: nothing written)" if report.dry_run else ""
     print(f"import {report.id}: {report.status}{mode}")
@@ -135,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument(
         "--dry-run", action="store_true", help="report what would change; write nothing"
     )
+    document = commands.add_parser("openapi", help="write the OpenAPI document")
+    document.add_argument("--output", help="a file to write; standard output when omitted")
     return parser
 
 
@@ -143,6 +161,7 @@ HANDLERS = {
     "create-user": cmd_create_user,
     "seed-demo": cmd_seed_demo,
     "import-recommendations": cmd_import_recommendations,
+    "openapi": cmd_openapi,
 }
 
 

@@ -16,6 +16,7 @@ from app.auth.router import auth_router, clients_router, users_router
 from app.core.db import Database
 from app.core.deps import refuse_nul_characters
 from app.core.handlers import install_problem_handlers
+from app.core.head import HeadAsGetMiddleware
 from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.metrics import router as metrics_router
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 "RateLimit-Policy",
             ],
         )
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app
 

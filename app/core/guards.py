@@ -2,6 +2,7 @@
 
     who: Annotated[Principal, Depends(require(Role.ohchr_admin))]
     who: Annotated[Principal | None, Depends(public)]
+    dependencies=[Depends(no_token)]     # public, and reads no token at all
 
 A test walks `app.routes` and fails on any route that declares neither.
 
@@ -73,11 +74,20 @@ class PublicAccess:
         return principal
 
 
+class NoTokenAccess(PublicAccess):
+    """Anyone may call, and no token is read (signing in, health checks): the operation is
+    the same for every caller, and a stale token sent by habit does not refuse it."""
+
+    async def __call__(self) -> None:  # type: ignore[override]
+        return None
+
+
 def require(*roles: Role) -> RoleGuard:
     return RoleGuard(*roles)
 
 
 public = PublicAccess()
+no_token = NoTokenAccess()
 any_role = require(*Role)
 admin_only = require(Role.ohchr_admin)
 

@@ -43,8 +43,19 @@ DESCRIPTIONS = {
 }
 HEADERS = {
     401: {"WWW-Authenticate": "`Bearer`"},
+    429: {"Retry-After": "Seconds to wait before retrying"},
     503: {"Retry-After": "Seconds to wait before retrying"},
 }
+# Headers of successful answers, by when they are sent.
+REQUEST_ID = {"X-Request-ID": "The request's id, also in the logs (yours if you sent a sane one)"}
+RATE_LIMIT = {
+    "RateLimit": "e.g. `limit=600, remaining=599, reset=42`",
+    "RateLimit-Policy": "The limit and its window, e.g. `600;w=60`",
+}
+ETAG = {"ETag": "The object's version; send it back in `If-Match` to change it"}
+CREATED = {"Location": "Where the created object is read"}
+REPLAYED = {"Idempotent-Replayed": "`true` when the answer replays an earlier request's"}
+SECURITY_SCHEME = "OAuth2PasswordBearer"
 
 
 class FieldError(BaseModel):
@@ -88,6 +99,9 @@ def install_openapi(app: FastAPI) -> None:
         if app.openapi_schema is None:
             document = build()
             _declare_problems(app, document)
+            _declare_security(app, document)
+            _declare_headers(app, document)
+            _name_enum_members(document)
             _add_links(document)
         return app.openapi_schema or {}
 
@@ -135,9 +149,7 @@ def error_statuses(route: APIRoute) -> set[int]:
 def _problem_response(status: int, existing: dict[str, Any]) -> dict[str, Any]:
     response = dict(existing)
     response.setdefault("description", DESCRIPTIONS.get(status, "Error"))
-    content = response.get("content") or {}
-    if PROBLEM_MEDIA_TYPE not in content:
-        response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}
+    response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}
     for name, text in HEADERS.get(status, {}).items():
         response.setdefault("headers", {}).setdefault(
             name, {"description": text, "schema": {"type": "string"}}
@@ -163,6 +175,80 @@ def _declare_problems(app: FastAPI, document: dict[str, Any]) -> None:
     problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(problem.pop("$defs", {}))
     schemas["Problem"] = problem
+
+
+def _declare_security(app: FastAPI, document: dict[str, Any]) -> None:
+    """A role guard requires a token; signing in and health checks read none; every other
+    operation is public and takes a token if one is sent (the caller then sees what its role
+    may). That last case is the document's default, so that an operation without its own
+    `security` declares it: generators then let such operations be called with or without
+    credentials, and Swagger UI sends them when you have authorised."""
+    document["security"] = [{}, {SECURITY_SCHEME: []}]
+    for route, operation in _operations(app, document):
+        calls = [dependant.call for dependant in _dependants(route.dependant)]
+        if any(isinstance(call, RoleGuard) for call in calls):
+            operation["security"] = [{SECURITY_SCHEME: []}]
+        elif any(call is optional_principal for call in calls):
+            operation.pop("security", None)
+        else:
+            operation["security"] = []
+
+
+def _declare_headers(app: FastAPI, document: dict[str, Any]) -> None:
+    """Every header a client needs to read, on the answers that carry it."""
+    schemas = document.get("components", {}).get("schemas", {})
+    for _route, operation in _operations(app, document):
+        responses = operation["responses"]
+        limited = "429" in responses
+        takes_key = any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", []))
+        for status, response in responses.items():
+            headers = dict(REQUEST_ID)
+            if limited:
+                headers |= RATE_LIMIT
+            if status == "201":
+                headers |= CREATED | (REPLAYED if takes_key else {})
+            if status in ("200", "201") and _is_versioned(response, schemas):
+                headers |= ETAG
+            for name, text in headers.items():
+                response.setdefault("headers", {}).setdefault(
+                    name, {"description": text, "schema": {"type": "string"}}
+                )
+
+
+def _is_versioned(response: dict[str, Any], schemas: dict[str, Any]) -> bool:
+    """The answer is one object with a `version` (its ETag), not a list of them."""
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    refs = [schema.get("$ref")] + [option.get("$ref") for option in schema.get("anyOf", [])]
+    names = [ref.rsplit("/", 1)[1] for ref in refs if ref]
+    return bool(names) and all("version" in schemas.get(n, {}).get("properties", {}) for n in names)
+
+
+def _name_enum_members(document: dict[str, Any]) -> None:
+    """Generators name enum members after their values: give `-priority` the name
+    `PRIORITY_DESCENDING` rather than `VALUE_2`."""
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            values = node.get("enum")
+            if isinstance(values, list) and any(str(v).startswith("-") for v in values):
+                node["x-enum-varnames"] = [
+                    f"{str(v)[1:]}_descending".upper() if str(v).startswith("-") else str(v).upper()
+                    for v in values
+                ]
+            for child in node.values():
+                visit(child)
+        elif isinstance(node, list):
+            for child in node:
+                visit(child)
+
+    visit(document["paths"])
+
+
+def _operations(app: FastAPI, document: dict[str, Any]) -> Iterator[tuple[APIRoute, Any]]:
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.include_in_schema:
+            for method in route.methods:
+                yield route, document["paths"][route.path_format][method.lower()]
 
 
 def _is_fastapi_validation(response: dict[str, Any] | None) -> bool:
