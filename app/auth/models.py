@@ -42,7 +42,8 @@ class ApiClient(Versioned, table=True):
 
 
 class LoginFailure(SQLModel, table=True):
-    """One refused token request, counted per account and per address for throttling."""
+    """One refused token request, written under three keys for throttling (app/auth/tokens.py):
+    the pair (account, address), the address and the account."""
 
     __tablename__ = "login_failures"
 

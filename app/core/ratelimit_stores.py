@@ -99,7 +99,7 @@ class RedisStore:
     """Counts in Redis, shared by every server process that uses the same `REDIS_URL`.
 
     If Redis cannot be reached the request is let through (fail open) and a warning logged:
-    a limiter outage must not take the whole service down with it, and the per-account login
+    a limiter outage must not take the whole service down with it, and the failed-sign-in
     throttle, kept in the database, still guards the token endpoint. After a failure Redis is
     left alone for a few seconds so that requests do not each wait out a timeout.
     """

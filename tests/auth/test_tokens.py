@@ -1,4 +1,5 @@
-"""The OAuth2 token endpoint (`POST /api/v1/auth/token`) and the checks on every bearer token."""
+"""The OAuth2 token endpoint (`POST /api/v1/auth/token`) and the checks on every bearer token.
+Throttling of failed sign-ins is in test_throttling.py."""
 
 import base64
 import json
@@ -7,16 +8,11 @@ import uuid
 
 import argon2
 import pytest
-from fastapi.testclient import TestClient
 from jose import jwt
-from sqlmodel import func, select
 
-from app.auth.models import LoginFailure
 from app.core import security
-from app.core.db import Database
 from app.core.principal import Role
-from app.main import create_app
-from tests.conftest import TEST_SECRET, ConnectionDatabase, make_settings
+from tests.conftest import TEST_SECRET
 from tests.core.test_problems import assert_problem
 from tests.factories import DEFAULT_PASSWORD, make_client, make_user
 
@@ -63,22 +59,6 @@ def claims_for(settings, account, **changes):
 
 def signed(claims, secret=TEST_SECRET, algorithm="HS256"):
     return jwt.encode(claims, secret, algorithm=algorithm)
-
-
-def failures_for(db, key):
-    return db.exec(select(func.count()).where(LoginFailure.key == key)).one()
-
-
-@pytest.fixture
-def client_at(database_url, engine, connection):
-    """A client calling from `address` into an app built with these settings overrides."""
-
-    def build(address, **overrides):
-        settings = make_settings(database_url, **overrides)
-        app = create_app(settings, ConnectionDatabase(engine, connection))
-        return TestClient(app, raise_server_exceptions=False, client=(address, 50000))
-
-    return build
 
 
 class SpyHasher:
@@ -320,73 +300,3 @@ def test_garbage_authorization_header_is_401_with_bearer_challenge(client, heade
     response = client.get(ME_URL, headers={"Authorization": header})
     assert_problem(response, 401, "unauthorized")
     assert response.headers["www-authenticate"] == "Bearer"
-
-
-# Throttling
-
-
-def test_account_is_throttled_after_ten_failures_even_from_many_addresses(db, client_at):
-    user = make_user(db)
-    for attempt in range(10):
-        response = password_grant(client_at(f"192.0.2.{attempt}"), user.email, WRONG_PASSWORD)
-        assert_oauth_error(response, 400, "invalid_grant")
-    response = password_grant(client_at("192.0.2.200"), user.email)
-    assert_problem(response, 429, "too-many-requests")
-    assert 1 <= int(response.headers["retry-after"]) <= 60
-
-
-def test_address_is_throttled_across_different_accounts(db, client_at):
-    user = make_user(db)
-    caller = client_at("198.51.100.7", login_attempts_per_minute=3)
-    for attempt in range(3):
-        response = password_grant(caller, f"unknown-{attempt}@example.org", WRONG_PASSWORD)
-        assert_oauth_error(response, 400, "invalid_grant")
-    response = password_grant(caller, user.email)
-    assert_problem(response, 429, "too-many-requests")
-    assert int(response.headers["retry-after"]) >= 1
-
-
-def test_client_credentials_failures_are_throttled_too(db, client_at):
-    api_client = make_client(db)
-    caller = client_at("198.51.100.8", login_attempts_per_minute=3)
-    for _ in range(3):
-        assert_oauth_error(
-            client_grant(caller, api_client.client_id, "wrong"), 401, "invalid_client"
-        )
-    assert_problem(client_grant(caller, api_client.client_id), 429, "too-many-requests")
-
-
-def test_successful_sign_in_forgets_the_accounts_earlier_failures(db, client_at):
-    user = make_user(db)
-    first = client_at("203.0.113.1", login_attempts_per_minute=3)
-    for _ in range(2):
-        assert_oauth_error(password_grant(first, user.email, WRONG_PASSWORD), 400, "invalid_grant")
-    assert password_grant(first, user.email).status_code == 200
-    second = client_at("203.0.113.2", login_attempts_per_minute=3)
-    for _ in range(2):
-        assert_oauth_error(password_grant(second, user.email, WRONG_PASSWORD), 400, "invalid_grant")
-    assert password_grant(second, user.email).status_code == 200
-
-
-def test_failed_attempt_is_recorded_per_account_and_per_address(client, db):
-    user = make_user(db)
-    password_grant(client, user.email, WRONG_PASSWORD)
-    assert failures_for(db, f"account:{user.email}") == 1
-    assert failures_for(db, "address:testclient") == 1
-
-
-def test_failure_records_survive_the_failed_requests_rollback(fresh_database):
-    """With real commits: the request's transaction rolls back, the failure count stays."""
-    database = Database.from_url(fresh_database)
-    try:
-        with database.transaction() as session:
-            email = make_user(session).email
-        app = create_app(make_settings(fresh_database), database)
-        with TestClient(app, raise_server_exceptions=False) as client:
-            response = password_grant(client, email, WRONG_PASSWORD)
-        assert_oauth_error(response, 400, "invalid_grant")
-        with database.session() as session:
-            keys = session.exec(select(LoginFailure.key)).all()
-        assert sorted(keys) == [f"account:{email}", "address:testclient"]
-    finally:
-        database.dispose()
