@@ -14,7 +14,7 @@ from app.audit.router import router as audit_router
 from app.auth.dependencies import load_principal
 from app.auth.router import auth_router, clients_router, users_router
 from app.core.db import Database
-from app.core.deps import refuse_nul_characters
+from app.core.deps import screen_parameters
 from app.core.handlers import install_problem_handlers
 from app.core.head import HeadAsGetMiddleware
 from app.core.health import router as health_router
@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
-        dependencies=[Depends(refuse_nul_characters)],
+        dependencies=[Depends(screen_parameters)],
         docs_url="/docs",
         redoc_url=None,
     )

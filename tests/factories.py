@@ -89,6 +89,8 @@ def make_recommendation(
     themes: tuple[tuple[str | None, str], ...] = (("A12", "Acceptance of international norms"),),
     persons: tuple[str, ...] = ("general",),
     sdgs: tuple[str, ...] = ("16.3",),
+    document_symbol: str | None = None,
+    paragraph: str | None = None,
 ) -> "Recommendation":
     """A catalogue entry stored the way an import stores it."""
     from app.recommendations.importers import ParsedRecommendation, ThemeTerm
@@ -106,8 +108,8 @@ def make_recommendation(
         position=position,
         cycle=cycle,
         session=session,
-        document_symbol=None,
-        paragraph=None,
+        document_symbol=document_symbol,
+        paragraph=paragraph,
         date=None,
         recommending_states=tuple(sorted(recommending)),
         themes=tuple(ThemeTerm(code, name) for code, name in themes),

@@ -70,6 +70,14 @@ def list_assistance_requests(
     region: Annotated[
         str | None, Query(max_length=60, description="M49 region or sub-region")
     ] = None,
+    priority_group: Annotated[
+        service.PriorityGroup | None,
+        Query(
+            description="Requests from States in the group: least developed (`ldc`), "
+            "landlocked developing (`lldc`), small island developing (`sids`), emerging from "
+            "conflict (`conflict`), with particular needs (`particular_needs`)"
+        ),
+    ] = None,
     assistance_type: AssistanceType | None = None,
     assigned_officer_id: uuid.UUID | None = None,
     overdue: Annotated[bool | None, Query(description="Past the service target (OHCHR)")] = None,
@@ -87,6 +95,7 @@ def list_assistance_requests(
         settings,
         stage=stage,
         region=region,
+        priority_group=priority_group,
         state=filters.state,
         recommendation=filters.recommendation,
         visibility=filters.visibility,
@@ -171,13 +180,16 @@ def list_assistance_transitions(who: Party, db: DbSession, request_id: uuid.UUID
 def list_assistance_messages(
     who: Party,
     db: DbSession,
+    settings: AppSettings,
     request_id: uuid.UUID,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> MessagePage:
     """The thread between the State and OHCHR; internal notes only for officers."""
     request = service.get_request(db, who, request_id, as_party=True)
-    items, next_cursor = service.list_messages(db, who, request, limit=limit, cursor=cursor)
+    items, next_cursor = service.list_messages(
+        db, who, request, limit=limit, cursor=cursor, settings=settings
+    )
     return MessagePage(items=items, next_cursor=next_cursor)
 
 

@@ -5,12 +5,11 @@ one, and others only what a State published. Officer-only fields (priority, inte
 the assigned officer, internal messages) never reach a State's view.
 """
 
-import base64
 import datetime as dt
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from enum import StrEnum
 from typing import Any
 
 import pycountry
@@ -51,7 +50,13 @@ from app.core.concurrency import require_match
 from app.core.db import forget, remember, remembered
 from app.core.errors import Forbidden, IllegalTransition, NotFound, UnprocessableContent
 from app.core.models import utcnow
-from app.core.pagination import paginate
+from app.core.pagination import (
+    aware_datetime,
+    issue_cursor,
+    non_negative_int,
+    paginate,
+    read_cursor,
+)
 from app.core.principal import Principal, Role
 from app.core.settings import Settings, get_settings
 from app.events.types import EventType, Visibility
@@ -70,8 +75,30 @@ STATE_FIELDS = frozenset(RequestCreate.model_fields) - {"recommendation_ids", "s
 OFFICER_FIELDS = frozenset({"assigned_officer_id", "internal_notes"})
 STATE_EDITABLE_STAGES = frozenset({RequestStage.draft, RequestStage.info_requested})
 MAX_COMPUTED_SORT = 10_000
+# Names that bind a cursor to its list (the operations' ids).
+LIST_REQUESTS = "list_assistance_requests"
+LIST_MESSAGES = "list_assistance_messages"
 RECOMMENDATIONS = Links(RequestRecommendation, "request_id", "recommendation_id")
 SHORTFALLS = Links(RequestShortfall, "request_id", "shortfall_id")
+
+
+class PriorityGroup(StrEnum):
+    """The groups of States that raise a request's priority, each one flag of the State."""
+
+    ldc = "ldc"
+    lldc = "lldc"
+    sids = "sids"
+    conflict = "conflict"
+    particular_needs = "particular_needs"
+
+
+PRIORITY_GROUP_FLAGS = {
+    PriorityGroup.ldc: State.is_ldc,
+    PriorityGroup.lldc: State.is_lldc,
+    PriorityGroup.sids: State.is_sids,
+    PriorityGroup.conflict: State.emerging_from_conflict,
+    PriorityGroup.particular_needs: State.particular_needs,
+}
 
 
 def _declined(move: Move[AssistanceRequest]) -> None:
@@ -285,13 +312,21 @@ def transitions(db: Session, request: AssistanceRequest) -> list[TransitionRead]
 
 
 def list_messages(
-    db: Session, who: Principal, request: AssistanceRequest, *, limit: int, cursor: str | None
+    db: Session,
+    who: Principal,
+    request: AssistanceRequest,
+    *,
+    limit: int,
+    cursor: str | None,
+    settings: Settings,
 ) -> tuple[list[MessageRead], str | None]:
     statement = select(RequestMessage).where(RequestMessage.request_id == request.id)
     if not who.is_ohchr:
         statement = statement.where(col(RequestMessage.internal).is_(False))
     keys = [RequestMessage.created_at, RequestMessage.id]
-    rows, next_cursor = paginate(db, statement, keys, limit=limit, cursor=cursor)
+    rows, next_cursor = paginate(
+        db, statement, keys, limit=limit, cursor=cursor, settings=settings, list_name=LIST_MESSAGES
+    )
     return [MessageRead.model_validate(r, from_attributes=True) for r in rows], next_cursor
 
 
@@ -335,6 +370,7 @@ def list_requests(
     *,
     stage: RequestStage | None = None,
     region: str | None = None,
+    priority_group: PriorityGroup | None = None,
     state: str | None = None,
     recommendation: uuid.UUID | None = None,
     visibility: Visibility | None = None,
@@ -367,9 +403,20 @@ def list_requests(
             or_(col(State.region) == region, col(State.sub_region) == region)
         )
         statement = statement.where(col(AssistanceRequest.state_code).in_(in_region))
+    if priority_group is not None:
+        in_group = select(State.code).where(col(PRIORITY_GROUP_FLAGS[priority_group]).is_(True))
+        statement = statement.where(col(AssistanceRequest.state_code).in_(in_group))
     if sort == "created" and overdue is None:
         keys = [AssistanceRequest.created_at, AssistanceRequest.id]
-        rows, next_cursor = paginate(db, statement, keys, limit=limit, cursor=cursor)
+        rows, next_cursor = paginate(
+            db,
+            statement,
+            keys,
+            limit=limit,
+            cursor=cursor,
+            settings=settings,
+            list_name=LIST_REQUESTS,
+        )
         return view(db, who, rows, settings=settings), next_cursor
     return _computed_page(db, who, settings, statement, sort, overdue, limit, cursor)
 
@@ -386,7 +433,7 @@ def _computed_page(
 ) -> tuple[list[AnyRequestView], str | None]:
     """Orders that depend on the clock (priority grows with waiting): computed at one instant,
     carried in the cursor, so that every page of one walk agrees."""
-    as_of, position = _decode_cursor(cursor)
+    as_of, position = _decode_cursor(settings, sort, cursor)
     rows = db.exec(statement.limit(MAX_COMPUTED_SORT)).all()
     views = view(db, who, rows, now=as_of, settings=settings)
     if overdue is not None:
@@ -395,7 +442,7 @@ def _computed_page(
     start = position
     page = views[start : start + limit]
     more = start + limit < len(views)
-    return page, _encode_cursor(as_of, start + limit) if more else None
+    return page, _encode_cursor(settings, sort, as_of, start + limit) if more else None
 
 
 def _sort_key(item: AnyRequestView, sort: str) -> tuple[Any, ...]:
@@ -407,19 +454,26 @@ def _sort_key(item: AnyRequestView, sort: str) -> tuple[Any, ...]:
     return (-moment if descending else moment, str(item.id))
 
 
-def _encode_cursor(as_of: dt.datetime, position: int) -> str:
-    raw = json.dumps({"as_of": as_of.isoformat(), "position": position}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+# The computed orders' cursor: the instant the order was computed at, and the offset reached.
+COMPUTED_CURSOR_FIELDS = (aware_datetime, non_negative_int)
 
 
-def _decode_cursor(cursor: str | None) -> tuple[dt.datetime, int]:
+def _computed_sort(sort: str) -> str:
+    """Distinct from every keyset sort of the list, so neither cursor is read as the other."""
+    return f"computed:{sort}"
+
+
+def _encode_cursor(settings: Settings, sort: str, as_of: dt.datetime, position: int) -> str:
+    return issue_cursor(settings, LIST_REQUESTS, _computed_sort(sort), [as_of, position])
+
+
+def _decode_cursor(settings: Settings, sort: str, cursor: str | None) -> tuple[dt.datetime, int]:
     if cursor is None:
         return utcnow(), 0
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return dt.datetime.fromisoformat(raw["as_of"]), int(raw["position"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise UnprocessableContent("the cursor is not valid; pass next_cursor unchanged") from exc
+    as_of, position = read_cursor(
+        settings, LIST_REQUESTS, _computed_sort(sort), cursor, COMPUTED_CURSOR_FIELDS
+    )
+    return as_of, position
 
 
 def view(

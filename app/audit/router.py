@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query
 from app.audit import service
 from app.audit.models import AuditEvent
 from app.audit.schemas import AuditEventPage, AuditEventRead
-from app.core.deps import DbSession
+from app.core.deps import AppSettings, DbSession
 from app.core.guards import require
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.core.principal import Principal, Role
@@ -21,6 +21,7 @@ AuditReader = Annotated[Principal, Depends(require(Role.ohchr_admin, Role.state_
 def list_audit_events(
     who: AuditReader,
     db: DbSession,
+    settings: AppSettings,
     resource_type: Annotated[str | None, Query(max_length=64)] = None,
     resource_id: Annotated[str | None, Query(max_length=64)] = None,
     actor_id: uuid.UUID | None = None,
@@ -38,6 +39,7 @@ def list_audit_events(
         since=since,
         limit=limit,
         cursor=cursor,
+        settings=settings,
     )
     return AuditEventPage(items=[_shown(who, e) for e in events], next_cursor=next_cursor)
 

@@ -12,6 +12,7 @@ from app.core.context import current_request_id
 from app.core.errors import Forbidden
 from app.core.pagination import paginate
 from app.core.principal import Principal, Role
+from app.core.settings import Settings
 
 Snapshot = BaseModel | dict[str, Any] | None
 
@@ -65,6 +66,7 @@ def list_events(
     since: datetime | None,
     limit: int,
     cursor: str | None,
+    settings: Settings,
 ) -> tuple[list[AuditEvent], str | None]:
     """Administrators read every event; a focal point only its own State's."""
     statement = select(AuditEvent)
@@ -80,4 +82,13 @@ def list_events(
         statement = statement.where(AuditEvent.actor_id == actor_id)
     if since:
         statement = statement.where(AuditEvent.at >= since)
-    return paginate(db, statement, [AuditEvent.seq], limit=limit, cursor=cursor, descending=True)
+    return paginate(
+        db,
+        statement,
+        [AuditEvent.seq],
+        limit=limit,
+        cursor=cursor,
+        settings=settings,
+        list_name="list_audit_events",
+        descending=True,
+    )

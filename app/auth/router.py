@@ -23,7 +23,7 @@ from app.auth.schemas import (
 from app.core.concurrency import IfMatch, set_etag
 from app.core.deps import AppSettings, DbSession
 from app.core.errors import OAuthError
-from app.core.guards import Admin, Authenticated, public, require
+from app.core.guards import Admin, Authenticated, no_token, require
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.openapi import conflict
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
@@ -41,7 +41,7 @@ FormField = Annotated[str | None, Form(max_length=1024)]
     "/token",
     response_model=TokenResponse,
     operation_id="issue_token",
-    dependencies=[Depends(public)],
+    dependencies=[Depends(no_token)],
     responses={400: {"description": "invalid_grant / invalid_request"}, 401: {}, 429: {}},
 )
 def issue_token(
@@ -112,6 +112,7 @@ def _user(user: User, response: Response | None = None) -> UserRead:
 def list_users(
     who: AccountManager,
     db: DbSession,
+    settings: AppSettings,
     role: Role | None = None,
     state_code: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -119,7 +120,13 @@ def list_users(
 ) -> UserPage:
     """Administrators: every account. A focal point: its own State's contributors."""
     users, next_cursor = service.list_users(
-        db, who, role=role, state_code=state_code and state_code.upper(), limit=limit, cursor=cursor
+        db,
+        who,
+        role=role,
+        state_code=state_code and state_code.upper(),
+        limit=limit,
+        cursor=cursor,
+        settings=settings,
     )
     return UserPage(items=[_user(u) for u in users], next_cursor=next_cursor)
 
@@ -184,9 +191,13 @@ def update_user(
 
 @clients_router.get("", response_model=ApiClientPage, operation_id="list_api_clients")
 def list_api_clients(
-    _who: Admin, db: DbSession, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    _who: Admin,
+    db: DbSession,
+    settings: AppSettings,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> ApiClientPage:
-    clients, next_cursor = service.list_clients(db, limit=limit, cursor=cursor)
+    clients, next_cursor = service.list_clients(db, limit=limit, cursor=cursor, settings=settings)
     return ApiClientPage(
         items=[ApiClientRead.model_validate(c) for c in clients], next_cursor=next_cursor
     )

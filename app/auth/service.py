@@ -26,6 +26,7 @@ from app.core.models import utcnow
 from app.core.pagination import paginate
 from app.core.principal import Principal, Role
 from app.core.security import hash_client_secret, hash_password, new_client_secret
+from app.core.settings import Settings
 from app.states.models import State
 
 
@@ -48,13 +49,17 @@ def list_users(
     state_code: str | None,
     limit: int,
     cursor: str | None,
+    settings: Settings,
 ) -> tuple[list[User], str | None]:
     statement = visible_users(who)
     if role:
         statement = statement.where(User.role == role)
     if state_code:
         statement = statement.where(User.state_code == state_code)
-    return paginate(db, statement, [User.created_at, User.id], limit=limit, cursor=cursor)
+    keys = [User.created_at, User.id]
+    return paginate(
+        db, statement, keys, limit=limit, cursor=cursor, settings=settings, list_name="list_users"
+    )
 
 
 def get_user(db: Session, who: Principal, user_id: uuid.UUID) -> User:
@@ -151,10 +156,19 @@ def _check_role_state(db: Session, role: Role, state_code: str | None) -> None:
 
 
 def list_clients(
-    db: Session, *, limit: int, cursor: str | None
+    db: Session, *, limit: int, cursor: str | None, settings: Settings
 ) -> tuple[list[ApiClient], str | None]:
     statement = select(ApiClient)
-    return paginate(db, statement, [ApiClient.created_at, ApiClient.id], limit=limit, cursor=cursor)
+    keys = [ApiClient.created_at, ApiClient.id]
+    return paginate(
+        db,
+        statement,
+        keys,
+        limit=limit,
+        cursor=cursor,
+        settings=settings,
+        list_name="list_api_clients",
+    )
 
 
 def get_client(db: Session, client_uuid: uuid.UUID) -> ApiClient:

@@ -1,16 +1,18 @@
 """Dependencies every router uses: the request's transaction and the settings, and the one
-that every route runs first, refusing text PostgreSQL cannot hold."""
+that every route runs first, refusing query parameters the route does not take and text
+PostgreSQL cannot hold."""
 
 from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.dependencies.utils import get_flat_dependant
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import _get_flat_fields_from_params, get_validation_alias
 from fastapi.routing import APIRoute
 from sqlmodel import Session
 
 from app.core.db import Database
-from app.core.errors import UnprocessableContent
+from app.core.errors import Problem, UnprocessableContent
 from app.core.settings import Settings
 
 
@@ -42,37 +44,72 @@ AppSettings = Annotated[Settings, Depends(get_app_settings)]
 
 
 _QUERY_NAMES = "item10_query_names"  # kept on the route itself: routes are not hashable
+_NUL = "text must not contain NUL characters"
+_MAX_ECHOED_NAME = 100  # a caller's parameter name is echoed back, but not a huge one
 
 
-def _query_names(route: APIRoute) -> frozenset[str]:
-    """The query parameters a route takes, worked out once per route."""
+def _dependants(dependant: Dependant) -> Iterator[Dependant]:
+    yield dependant
+    for child in dependant.dependencies:
+        yield from _dependants(child)
+
+
+def query_names(route: APIRoute) -> frozenset[str]:
+    """The query parameters a route takes (its dependencies' included), worked out once per
+    route, by the names FastAPI reads them under (a query model stands for its fields)."""
     names: frozenset[str] | None = getattr(route, _QUERY_NAMES, None)
     if names is None:
-        flat = get_flat_dependant(route.dependant, skip_repeats=True)
-        names = frozenset(field.alias for field in flat.query_params)
+        names = frozenset(
+            get_validation_alias(field)
+            for dependant in _dependants(route.dependant)
+            for field in _get_flat_fields_from_params(dependant.query_params)
+        )
         setattr(route, _QUERY_NAMES, names)
     return names
 
 
-async def refuse_nul_characters(request: Request) -> None:
-    """A NUL character in a query parameter or form field a route takes is 422, as in a JSON
-    body (`Strict`): PostgreSQL can neither store nor compare text that holds one."""
+def _unknown_parameters(route: APIRoute, request: Request, names: frozenset[str]) -> Problem:
+    unknown = sorted(
+        {name[:_MAX_ECHOED_NAME] for name in request.query_params if name not in names}
+    )
+    taken = ", ".join(sorted(names)) if names else "none"
+    listed = ", ".join(repr(name) for name in unknown[:5])
+    return UnprocessableContent(
+        f"unknown query parameter {listed}; {request.method} {route.path} takes: {taken}",
+        errors=[
+            {"loc": ["query", name], "msg": "unknown query parameter", "type": "extra_forbidden"}
+            for name in unknown[:20]
+        ],
+    )
+
+
+async def screen_parameters(request: Request) -> None:
+    """Run first on every route. An unknown query parameter is 422 naming it (a misspelt or
+    unsupported filter would otherwise be ignored, and the list look filtered when it is not).
+    A NUL character in a query parameter or form field is 422, as in a JSON body (`Strict`):
+    PostgreSQL can neither store nor compare text that holds one. Unknown form fields are let
+    through: OAuth clients send fields the token endpoint does not use."""
     is_form = "form" in request.headers.get("content-type", "")
     if not request.scope.get("query_string") and not is_form:
         return  # nothing to look at: most requests
     route = request.scope.get("route")
-    names = _query_names(route) if isinstance(route, APIRoute) else frozenset()
+    if not isinstance(route, APIRoute):
+        return
+    names = query_names(route)
+    if any(name not in names for name in request.query_params):
+        raise _unknown_parameters(route, request, names)
     fields: list[tuple[str, str, Any]] = [
-        ("query", name, value)
-        for name, value in request.query_params.multi_items()
-        if name in names
+        ("query", name, value) for name, value in request.query_params.multi_items()
     ]
     if is_form:
         fields += [("body", name, value) for name, value in (await request.form()).multi_items()]
     errors = [
-        {"loc": [where, name], "msg": "text must not contain NUL characters", "type": "value_error"}
+        {"loc": [where, name], "msg": _NUL, "type": "value_error"}
         for where, name, value in fields
         if isinstance(value, str) and "\x00" in value
     ]
     if errors:
-        raise UnprocessableContent("text must not contain NUL characters", errors=errors)
+        raise UnprocessableContent(_NUL, errors=errors)
+
+
+# The name app/main.py installs it under.

@@ -124,6 +124,19 @@ class IdempotencyKeyReused(UnprocessableContent):
     title = "Idempotency-Key reused with a different request"
 
 
+class InvalidCursor(UnprocessableContent):
+    """A list `cursor` the server did not issue for this list and sort, or could not read."""
+
+    slug = "invalid-cursor"
+    title = "The cursor is not valid"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(
+            detail or "pass next_cursor from the previous page of this list, unchanged",
+            errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor", "type": "value_error"}],
+        )
+
+
 class PreconditionRequired(Problem):
     status = 428
     slug = "precondition-required"

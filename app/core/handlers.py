@@ -62,12 +62,21 @@ def _sqlite_unavailable(error: sqlite3.Error) -> bool:
     return any(words in message for words in _SQLITE_UNAVAILABLE_WORDS)
 
 
+# A problem names the request path it answers, but never echoes more of a (possibly huge,
+# possibly hostile) path than this.
+MAX_INSTANCE_CHARS = 200
+
+
+def bounded_path(path: str) -> str:
+    return path[:MAX_INSTANCE_CHARS]
+
+
 class ProblemResponse(JSONResponse):
     media_type = PROBLEM_MEDIA_TYPE
 
 
 def problem_response(problem: Problem, instance: str | None = None) -> ProblemResponse:
-    body = problem.body(instance)
+    body = problem.body(bounded_path(instance) if instance else None)
     request_id = current_request_id()
     if request_id:
         body["request_id"] = request_id
@@ -103,9 +112,10 @@ async def _on_http_exception(request: Request, exc: Exception) -> ProblemRespons
     assert isinstance(exc, StarletteHTTPException)
     problem: Problem
     if exc.status_code == 404:
-        problem = NotFound(f"no route matches {request.url.path}")
+        problem = NotFound(f"no route matches {bounded_path(request.url.path)}")
     elif exc.status_code == 405:
-        problem = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
+        path = bounded_path(request.url.path)
+        problem = MethodNotAllowed(f"{request.method} is not allowed on {path}")
     else:
         problem = BadRequest(str(exc.detail))
         problem.status = exc.status_code

@@ -3,7 +3,8 @@
 The error statuses are read from what each route depends on, once, here, instead of being
 copied onto every route: a role guard can answer 401 and 403, any route that reads a token 401,
 a required `If-Match` 412 and 428 (one honoured only when sent, 412), an object named in the
-path 404 (and 412 when it is changed), a body 400 (unreadable), 413 and 422, the database 503.
+path 404 (and 412 when it is changed), a body 400 (unreadable) and 413, the database 503, and
+every route 422 (an unknown query parameter).
 Routes add what only their service knows (a 409) with `responses=`. Every error is described as
 `application/problem+json` with the one `Problem` schema.
 
@@ -115,10 +116,10 @@ def _dependants(dependant: Dependant) -> Iterator[Dependant]:
 
 
 def error_statuses(route: APIRoute) -> set[int]:
-    """The error statuses a route can answer, from its dependencies and parameters."""
-    statuses = {int(code) for code in route.responses if str(code).isdigit()}
+    """The error statuses a route can answer, from its dependencies and parameters. Every
+    route can answer 422: an unknown query parameter is refused everywhere."""
+    statuses = {int(code) for code in route.responses if str(code).isdigit()} | {422}
     headers: set[str] = set()
-    has_params = bool(route.body_field)
     for dependant in _dependants(route.dependant):
         if isinstance(dependant.call, RoleGuard):
             statuses |= {401, 403}
@@ -128,11 +129,8 @@ def error_statuses(route: APIRoute) -> set[int]:
             statuses.add(503)
         elif dependant.call is conditional_if_match:
             statuses.add(412)  # honoured when sent, never required: no 428
-            has_params = True
             continue
         headers |= {field.alias.lower() for field in dependant.header_params}
-        has_params |= bool(dependant.query_params or dependant.header_params)
-        has_params |= bool(dependant.path_params or dependant.cookie_params)
     if route.dependant.path_params:
         statuses.add(404)
         if route.methods - {"GET", "HEAD"}:
@@ -141,8 +139,6 @@ def error_statuses(route: APIRoute) -> set[int]:
         statuses |= {412, 428}
     if route.body_field is not None:
         statuses |= {400, 413}
-    if has_params:
-        statuses.add(422)
     return {status for status in statuses if status >= 400}
 
 

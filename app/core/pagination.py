@@ -1,34 +1,59 @@
-"""Keyset (cursor) pagination with a bounded page size."""
+"""Keyset (cursor) pagination with a bounded page size, and the one way a list cursor is issued
+and read.
+
+A cursor is `<payload>.<tag>`, both base64url without padding: the payload is the JSON array of
+the values the next page starts after; the tag is HMAC-SHA256 over the list's name, its sort and
+the payload, under a key derived from the signing secret (never the secret itself). A cursor is
+read only when its tag is the server's for this very list and sort, and even then each value is
+checked against what the query will bind (an aware datetime, a UUID, a BIGINT, text without NUL)
+before any query runs. Anything else is 422 `/problems/invalid-cursor`.
+"""
 
 import base64
-import binascii
+import hashlib
+import hmac
 import json
+import re
 import uuid
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
 from sqlalchemy import tuple_
-from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.core.errors import UnprocessableContent
+from app.core.errors import InvalidCursor
+from app.core.settings import Settings
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+MAX_CURSOR_LENGTH = 512
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}.")]
 Cursor = Annotated[
     str | None,
-    Query(max_length=512, description="Opaque `next_cursor` from the previous page."),
+    Query(
+        max_length=MAX_CURSOR_LENGTH,
+        description="Opaque `next_cursor` from the previous page of the same list and sort, "
+        "unchanged; any other value is 422 `/problems/invalid-cursor`.",
+    ),
 ]
 
 T = TypeVar("T")
 Row = TypeVar("Row")
+
+# A value read from a cursor, checked and typed; raises ValueError, TypeError or OverflowError.
+CursorField = Callable[[object], Any]
+
+CURSOR_KEY_LABEL = b"item10/list-cursor/v1"
+BIGINT_MIN = -(2**63)
+BIGINT_MAX = 2**63 - 1
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class Page(BaseModel, Generic[T]):
@@ -43,12 +68,17 @@ def paginate(
     *,
     limit: int,
     cursor: str | None,
+    settings: Settings,
+    list_name: str,
     descending: bool = False,
 ) -> tuple[list[Row], str | None]:
     """One page of `statement` ordered by `keys` (model attributes, unique together), and the
-    cursor after it."""
+    cursor after it, good for this list (`list_name`, by convention its operation id) in this
+    order only."""
+    sort = ",".join(("-" if descending else "") + key.key for key in keys)
+    fields = [_field_of(key) for key in keys]
     if cursor is not None:
-        after = _decode(cursor, keys)
+        after = read_cursor(settings, list_name, sort, cursor, fields)
         position = tuple_(*keys)
         statement = statement.where(position < after if descending else position > after)
     order = [key.desc() if descending else key.asc() for key in keys]
@@ -56,39 +86,126 @@ def paginate(
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
-    return rows, _encode([getattr(rows[-1], key.key) for key in keys])
+    last = [getattr(rows[-1], key.key) for key in keys]
+    return rows, issue_cursor(settings, list_name, sort, last)
 
 
-def _encode(values: list[Any]) -> str:
-    plain = [
-        v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, uuid.UUID) else v
-        for v in values
-    ]
-    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+def issue_cursor(settings: Settings, list_name: str, sort: str, values: Sequence[Any]) -> str:
+    """The cursor holding `values` (datetimes, UUIDs, integers, text) for one list and sort."""
+    payload = json.dumps([_plain(value) for value in values], separators=(",", ":")).encode()
+    tag = _tag(settings, list_name, sort, payload)
+    return f"{_encode(payload)}.{_encode(tag)}"
 
 
-def _decode(cursor: str, keys: Sequence[InstrumentedAttribute[Any]]) -> tuple[Any, ...]:
+def read_cursor(
+    settings: Settings, list_name: str, sort: str, cursor: str, fields: Sequence[CursorField]
+) -> tuple[Any, ...]:
+    """The values of a cursor this server issued for this list and sort, each checked by its
+    field; anything else raises `InvalidCursor`."""
+    encoded_payload, dot, encoded_tag = cursor.partition(".")
     try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(raw, list) or len(raw) != len(keys):
+        if not dot:
+            raise ValueError("no tag")
+        payload, tag = _decode(encoded_payload), _decode(encoded_tag)
+    except ValueError as exc:  # binascii.Error is a ValueError
+        raise InvalidCursor() from exc
+    if not hmac.compare_digest(tag, _tag(settings, list_name, sort, payload)):
+        raise InvalidCursor()
+    try:
+        values = json.loads(payload)
+        if not isinstance(values, list) or len(values) != len(fields):
             raise ValueError("wrong shape")
-        return tuple(_typed(value, key) for value, key in zip(raw, keys, strict=True))
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
-        raise UnprocessableContent(
-            "the cursor is not valid; pass next_cursor from the previous page unchanged",
-            errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor", "type": "value_error"}],
-        ) from exc
+        return tuple(field(value) for field, value in zip(fields, values, strict=True))
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InvalidCursor() from exc
 
 
-def _typed(value: Any, key: InstrumentedAttribute[Any]) -> Any:
+# Fields: each takes a decoded JSON value and returns it typed, or raises.
+
+
+def aware_datetime(value: object) -> datetime:
+    """An ISO 8601 time with an offset, as UTC (OverflowError at the ends of the calendar)."""
+    if not isinstance(value, str):
+        raise TypeError("a time is a string")
+    moment = datetime.fromisoformat(value)
+    if moment.utcoffset() is None:
+        raise ValueError("a time without an offset")
+    return moment.astimezone(UTC)
+
+
+def uuid_value(value: object) -> uuid.UUID:
+    if not isinstance(value, str):
+        raise TypeError("a UUID is a string")
+    return uuid.UUID(value)
+
+
+def bigint(value: object) -> int:
+    """An integer (not a boolean) that a BIGINT column holds."""
+    if type(value) is not int or not BIGINT_MIN <= value <= BIGINT_MAX:
+        raise ValueError("not an integer within BIGINT")
+    return value
+
+
+def non_negative_int(value: object) -> int:
+    """An offset into a list: a non-negative integer."""
+    number = bigint(value)
+    if number < 0:
+        raise ValueError("a negative position")
+    return number
+
+
+def text(value: object) -> str:
+    """Text that PostgreSQL can bind: no NUL, no lone surrogate."""
+    if not isinstance(value, str) or "\x00" in value:
+        raise ValueError("not text, or text with a NUL")
+    value.encode()  # UnicodeEncodeError (a ValueError) on a lone surrogate
+    return value
+
+
+_FIELDS: dict[type, CursorField] = {
+    datetime: aware_datetime,
+    uuid.UUID: uuid_value,
+    int: bigint,
+    str: text,
+}
+
+
+def _field_of(key: Any) -> CursorField:
     column_type = key.type
     while isinstance(column_type, TypeDecorator):  # its python_type is `object`; ask the impl
         column_type = column_type.impl_instance
-    python_type = column_type.python_type
-    if python_type is datetime:
-        return datetime.fromisoformat(value)
-    if python_type is uuid.UUID:
-        return uuid.UUID(value)
-    if not isinstance(value, python_type):
-        raise TypeError("cursor value of the wrong type")
-    return value
+    field = _FIELDS.get(column_type.python_type)
+    if field is None:
+        raise TypeError(f"no cursor field for a key of type {column_type.python_type}")
+    return field
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return aware_datetime(value.isoformat()).isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, int | str) and not isinstance(value, bool):
+        return value
+    raise TypeError(f"no cursor field for {type(value).__name__}")
+
+
+@lru_cache(maxsize=4)
+def _key(secret: str) -> bytes:
+    """The cursor key: its own, so that a cursor never exposes or reuses the token key."""
+    return hmac.new(secret.encode(), CURSOR_KEY_LABEL, hashlib.sha256).digest()
+
+
+def _tag(settings: Settings, list_name: str, sort: str, payload: bytes) -> bytes:
+    bound = json.dumps([list_name, sort]).encode() + b"\n" + payload  # JSON holds no raw newline
+    return hmac.new(_key(settings.signing_secret()), bound, hashlib.sha256).digest()
+
+
+def _encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(encoded: str) -> bytes:
+    if not _BASE64URL.fullmatch(encoded):
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))  # binascii.Error

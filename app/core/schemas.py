@@ -2,6 +2,8 @@
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from itertools import islice
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
@@ -10,9 +12,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     StringConstraints,
+    ValidationError,
     model_validator,
 )
 from pydantic import Strict as StrictType
+from pydantic_core import PydanticCustomError
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]")
@@ -49,14 +53,23 @@ StateCode = Annotated[
 ]
 
 
-def _has_nul(value: Any) -> bool:
+Location = tuple[str | int, ...]
+_NUL = "text must not contain NUL characters"
+
+
+def _nul_locations(value: Any, here: Location = ()) -> Iterator[Location]:
+    """Where text with a NUL character sits in raw JSON data (a key's at its object)."""
     if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    return False
+        if "\x00" in value:
+            yield here
+    elif isinstance(value, dict):
+        if any(isinstance(key, str) and "\x00" in key for key in value):
+            yield here
+        for key, item in value.items():
+            yield from _nul_locations(item, (*here, key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _nul_locations(item, (*here, index))
 
 
 class Strict(BaseModel):
@@ -71,8 +84,15 @@ class Strict(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_nul_characters(cls, data: Any) -> Any:
-        if _has_nul(data):
-            raise ValueError("text must not contain NUL characters")
+        # Checked on the raw data, before any field (or nested model) sees it, and reported
+        # at each field that holds it: a nested location is prefixed with this model's.
+        locations = list(islice(_nul_locations(data), 20))
+        if locations:
+            error = PydanticCustomError("value_error", _NUL)
+            raise ValidationError.from_exception_data(
+                cls.__name__,
+                [{"type": error, "loc": location, "input": None} for location in locations],
+            )
         return data
 
     @model_validator(mode="after")

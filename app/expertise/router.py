@@ -1,16 +1,18 @@
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from app.core.concurrency import IfMatch, set_etag
-from app.core.deps import DbSession
+from app.core.deps import AppSettings, DbSession
 from app.core.guards import Officer
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.expertise import service
 from app.expertise.models import ProviderKind
 from app.expertise.schemas import ProviderCreate, ProviderFields, ProviderPage, ProviderRead
+from app.taxonomies.vocabularies import AssistanceType
 
 router = APIRouter(prefix="/providers", tags=["providers"])
 
@@ -19,14 +21,51 @@ router = APIRouter(prefix="/providers", tags=["providers"])
 def list_providers(
     _who: Officer,
     db: DbSession,
+    settings: AppSettings,
     kind: ProviderKind | None = None,
     active: bool | None = None,
+    language: Annotated[
+        str | None,
+        Query(
+            min_length=2,
+            max_length=2,
+            pattern=r"^[A-Za-z]{2}$",
+            description="Speaks this language (ISO 639-1, `fr`)",
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=60,
+            description="Covers this M49 region or sub-region as `GET /states` names them "
+            "(`Western Africa`): the region, one overlapping it, or a State in it",
+        ),
+    ] = None,
+    assistance_type: AssistanceType | None = None,
+    theme: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=300,
+            description="Offers this theme: a UHRI code (`A12`) or its name",
+        ),
+    ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> ProviderPage:
-    """The expertise roster. OHCHR officers and administrators."""
+    """The expertise roster; every filter combines with the others. OHCHR officers and
+    administrators."""
+    where = service.ProviderFilter(
+        kind=kind,
+        active=active,
+        language=language,
+        region=region,
+        assistance_type=assistance_type,
+        theme=theme,
+    )
     items, next_cursor = service.list_providers(
-        db, kind=kind, active=active, limit=limit, cursor=cursor
+        db, where, limit=limit, cursor=cursor, settings=settings
     )
     return ProviderPage(items=items, next_cursor=next_cursor)
 

@@ -1,11 +1,13 @@
 """The roster of providers, kept by OHCHR officers and administrators."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, exists, func, literal, or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.audit.service import record
 from app.auth.models import User
@@ -13,22 +15,95 @@ from app.core.concurrency import require_match
 from app.core.errors import NotFound, UnprocessableContent
 from app.core.pagination import paginate
 from app.core.principal import Principal, Role
+from app.core.settings import Settings
 from app.expertise.models import OCCUPYING, Assignment, Provider, ProviderKind
 from app.expertise.schemas import ProviderCreate, ProviderFields, ProviderRead
 from app.states.models import State
+from app.taxonomies.models import Theme, term_key
+
+
+@dataclass(frozen=True)
+class ProviderFilter:
+    kind: ProviderKind | None = None
+    active: bool | None = None
+    language: str | None = None
+    region: str | None = None
+    assistance_type: str | None = None
+    theme: str | None = None
 
 
 def list_providers(
-    db: Session, *, kind: ProviderKind | None, active: bool | None, limit: int, cursor: str | None
+    db: Session, where: ProviderFilter, *, limit: int, cursor: str | None, settings: Settings
 ) -> tuple[list[ProviderRead], str | None]:
+    """Filtered in SQL, so that every page holds `limit` matches (but the last)."""
     statement = select(Provider)
-    if kind is not None:
-        statement = statement.where(Provider.kind == kind)
-    if active is not None:
-        statement = statement.where(Provider.is_active == active)
+    if where.kind is not None:
+        statement = statement.where(Provider.kind == where.kind)
+    if where.active is not None:
+        statement = statement.where(Provider.is_active == where.active)
+    if where.language:
+        statement = statement.where(_holds(db, Provider.languages, [where.language.lower()]))
+    if where.assistance_type:
+        statement = statement.where(_holds(db, Provider.assistance_types, [where.assistance_type]))
+    if where.theme:
+        statement = statement.where(
+            _holds(db, Provider.themes, _theme_spellings(db, where.theme), folded=True)
+        )
+    if where.region:
+        statement = statement.where(_covers_region(db, where.region))
     keys = [Provider.created_at, Provider.id]
-    rows, next_cursor = paginate(db, statement, keys, limit=limit, cursor=cursor)
+    rows, next_cursor = paginate(
+        db,
+        statement,
+        keys,
+        limit=limit,
+        cursor=cursor,
+        settings=settings,
+        list_name="list_providers",
+    )
     return to_read(db, rows), next_cursor
+
+
+def _holds(
+    db: Session,
+    column: Any,
+    values: Collection[str] | SelectOfScalar[str],
+    *,
+    folded: bool = False,
+) -> ColumnElement[bool]:
+    """The JSON list in `column` holds one of `values` (compared in lower case if `folded`):
+    an EXISTS over the list's elements, the same question on SQLite and PostgreSQL."""
+    if db.get_bind().dialect.name == "postgresql":
+        elements = func.jsonb_array_elements_text(column).table_valued("value")
+    else:
+        elements = func.json_each(column).table_valued("value")
+    value = func.lower(elements.c.value) if folded else elements.c.value
+    return exists(select(literal(1)).select_from(elements).where(value.in_(values)))
+
+
+def _theme_spellings(db: Session, theme: str) -> set[str]:
+    """A provider's themes are free text: a taxonomy theme is found under its code or its
+    name (as `GET /recommendations?theme=` takes either), in any case; other text as it is."""
+    key = term_key(theme)
+    spellings = {key}
+    known = db.exec(
+        select(Theme).where(or_(col(Theme.code) == theme.strip().upper(), col(Theme.key) == key))
+    ).all()
+    for term in known:
+        spellings |= {term.key, term.name.lower(), *([term.code.lower()] if term.code else [])}
+    return spellings
+
+
+def _covers_region(db: Session, region: str) -> ColumnElement[bool]:
+    """Coverage that overlaps the M49 region or sub-region: the region itself, a sub-region of
+    it or the region it lies in (`regions_covered`), or a State in it (`states_covered`)."""
+    in_region = or_(col(State.region) == region, col(State.sub_region) == region)
+    related = db.exec(select(State.region, State.sub_region).where(in_region).distinct()).all()
+    overlapping = {region} | {name for pair in related for name in pair}
+    return or_(
+        _holds(db, Provider.regions_covered, overlapping),
+        _holds(db, Provider.states_covered, select(State.code).where(in_region)),
+    )
 
 
 def get_provider(db: Session, provider_id: uuid.UUID) -> Provider:

@@ -121,6 +121,7 @@ def create_assignment(
 def list_assignments(
     who: OfficerOrProvider,
     db: DbSession,
+    settings: AppSettings,
     status: AssignmentStatus | None = None,
     request_id: uuid.UUID | None = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -128,7 +129,13 @@ def list_assignments(
 ) -> AssignmentPage:
     """Officers: every assignment. A provider: its own."""
     items, next_cursor = service.list_assignments(
-        db, who, status=status, request_id=request_id, limit=limit, cursor=cursor
+        db,
+        who,
+        status=status,
+        request_id=request_id,
+        limit=limit,
+        cursor=cursor,
+        settings=settings,
     )
     return AssignmentPage(items=items, next_cursor=next_cursor)
 

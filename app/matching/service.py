@@ -222,6 +222,7 @@ def list_assignments(
     request_id: uuid.UUID | None,
     limit: int,
     cursor: str | None,
+    settings: Settings,
 ) -> tuple[list[AssignmentRead], str | None]:
     statement = visible_assignments(who)
     if status is not None:
@@ -229,7 +230,15 @@ def list_assignments(
     if request_id is not None:
         statement = statement.where(Assignment.request_id == request_id)
     keys = [Assignment.created_at, Assignment.id]
-    rows, next_cursor = paginate(db, statement, keys, limit=limit, cursor=cursor)
+    rows, next_cursor = paginate(
+        db,
+        statement,
+        keys,
+        limit=limit,
+        cursor=cursor,
+        settings=settings,
+        list_name="list_assignments",
+    )
     return [assignment_read(a) for a in rows], next_cursor
 
 

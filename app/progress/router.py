@@ -5,7 +5,7 @@ from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel
 
 from app.core.concurrency import IfMatch, etag_of, set_etag
-from app.core.deps import DbSession
+from app.core.deps import AppSettings, DbSession
 from app.core.guards import Anyone, StateMember
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.openapi import conflict
@@ -44,6 +44,7 @@ def _shown(db: DbSession, who: Principal | None, report: object, response: Respo
 def list_progress_reports(
     who: Anyone,
     db: DbSession,
+    settings: AppSettings,
     filters: Filters,
     stage: Stage | None = None,
     status: ImplementationStatus | None = None,
@@ -63,6 +64,7 @@ def list_progress_reports(
         visibility=filters.visibility,
         limit=limit,
         cursor=cursor,
+        settings=settings,
     )
     return ReportPage(items=items, next_cursor=next_cursor)
 

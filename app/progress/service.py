@@ -19,6 +19,7 @@ from app.core.errors import Conflict, NotFound, UnprocessableContent
 from app.core.models import utcnow
 from app.core.pagination import paginate
 from app.core.principal import Principal
+from app.core.settings import Settings
 from app.events.types import EventType, Visibility
 from app.lifecycle.drafts import Links, filtered, publication, require_draft, submission, submitted
 from app.lifecycle.engine import Kind, Move
@@ -116,6 +117,7 @@ def list_reports(
     visibility: Visibility | None = None,
     limit: int,
     cursor: str | None,
+    settings: Settings,
 ) -> tuple[list[ReportRead], str | None]:
     statement = filtered(
         _visible(who), ProgressReport, state=state, stage=stage, visibility=visibility
@@ -123,7 +125,15 @@ def list_reports(
     if status is not None or recommendation is not None:
         statement = statement.where(_content_matches(who, status, recommendation))
     keys = [ProgressReport.created_at, ProgressReport.id]
-    rows, next_cursor = paginate(db, statement, keys, limit=limit, cursor=cursor)
+    rows, next_cursor = paginate(
+        db,
+        statement,
+        keys,
+        limit=limit,
+        cursor=cursor,
+        settings=settings,
+        list_name="list_progress_reports",
+    )
     return to_read(db, who, rows), next_cursor
 
 

@@ -14,6 +14,7 @@ from app.core.concurrency import require_match
 from app.core.errors import Conflict, NotFound
 from app.core.pagination import paginate
 from app.core.principal import Principal
+from app.core.settings import Settings
 from app.recommendations.models import ClusterMember, RecommendationCluster
 from app.recommendations.ownership import own_recommendation_ids
 from app.recommendations.schemas import ClusterCreate, ClusterRead, ClusterUpdate
@@ -25,7 +26,7 @@ def _own(who: Principal) -> str:
 
 
 def list_clusters(
-    db: Session, who: Principal, *, limit: int, cursor: str | None
+    db: Session, who: Principal, *, limit: int, cursor: str | None, settings: Settings
 ) -> tuple[list[ClusterRead], str | None]:
     statement = select(RecommendationCluster).where(RecommendationCluster.state_code == _own(who))
     rows, next_cursor = paginate(
@@ -34,6 +35,8 @@ def list_clusters(
         [RecommendationCluster.created_at, RecommendationCluster.id],
         limit=limit,
         cursor=cursor,
+        settings=settings,
+        list_name="list_recommendation_clusters",
     )
     return to_read(db, rows), next_cursor
 

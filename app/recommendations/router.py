@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlmodel import col, select
 
 from app.core.concurrency import IfMatch, set_etag
-from app.core.deps import DbSession
+from app.core.deps import AppSettings, DbSession
 from app.core.errors import NotFound
 from app.core.guards import Admin, Anyone, FocalPoint, StateMember
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
@@ -45,6 +45,7 @@ ShortText = Annotated[str | None, Query(max_length=300)]
 def list_recommendations(
     _who: Anyone,
     db: DbSession,
+    settings: AppSettings,
     state: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
     mechanism: Mechanism | None = None,
     body: ShortText = None,
@@ -57,6 +58,14 @@ def list_recommendations(
         str | None, Query(max_length=5, pattern=r"^\d{1,2}(\.(\d{1,2}|[a-cA-C]))?$")
     ] = None,
     recommending_state: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
+    document_symbol: Annotated[
+        str | None,
+        Query(min_length=1, max_length=80, description="The document, exactly (`A/HRC/39/8`)"),
+    ] = None,
+    paragraph: Annotated[
+        str | None,
+        Query(min_length=1, max_length=20, description="The paragraph, exactly (`186.28`)"),
+    ] = None,
     q: Annotated[
         str | None, Query(max_length=500, description="Words that must all appear")
     ] = None,
@@ -66,7 +75,8 @@ def list_recommendations(
     """Search the catalogue; every filter combines with the others. Public.
 
     `theme` takes a UHRI code (`A12`) or a theme name; `sdg` a goal (`16`) or a target (`16.3`);
-    `q` is full text, stemmed (all words must match)."""
+    `document_symbol` and `paragraph` match exactly; `q` is full text, stemmed (all words must
+    match)."""
     where = service.CatalogueFilter(
         state=state,
         mechanism=mechanism,
@@ -78,9 +88,11 @@ def list_recommendations(
         affected_person=affected_person,
         sdg=sdg,
         recommending_state=recommending_state,
+        document_symbol=document_symbol,
+        paragraph=paragraph,
         q=q,
     )
-    items, next_cursor = service.search(db, where, limit=limit, cursor=cursor)
+    items, next_cursor = service.search(db, where, limit=limit, cursor=cursor, settings=settings)
     return RecommendationPage(items=items, next_cursor=next_cursor)
 
 
@@ -158,12 +170,25 @@ def create_recommendation_import(
 
 @imports_router.get("", response_model=ImportReportPage, operation_id="list_recommendation_imports")
 def list_recommendation_imports(
-    _who: Admin, db: DbSession, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    _who: Admin,
+    db: DbSession,
+    settings: AppSettings,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> ImportReportPage:
     """Import reports, newest first. Administrators."""
     statement = select(RecommendationImport)
     keys = [col(RecommendationImport.created_at), col(RecommendationImport.id)]
-    rows, next_cursor = paginate(db, statement, keys, limit=limit, cursor=cursor, descending=True)
+    rows, next_cursor = paginate(
+        db,
+        statement,
+        keys,
+        limit=limit,
+        cursor=cursor,
+        settings=settings,
+        list_name="list_recommendation_imports",
+        descending=True,
+    )
     return ImportReportPage(
         items=[ImportReport.model_validate(r) for r in rows], next_cursor=next_cursor
     )
@@ -181,10 +206,16 @@ def get_recommendation_import(_who: Admin, db: DbSession, import_id: uuid.UUID) 
 
 @clusters_router.get("", response_model=ClusterPage, operation_id="list_recommendation_clusters")
 def list_recommendation_clusters(
-    who: StateMember, db: DbSession, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    who: StateMember,
+    db: DbSession,
+    settings: AppSettings,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> ClusterPage:
     """The caller's State's clusters."""
-    items, next_cursor = clusters.list_clusters(db, who, limit=limit, cursor=cursor)
+    items, next_cursor = clusters.list_clusters(
+        db, who, limit=limit, cursor=cursor, settings=settings
+    )
     return ClusterPage(items=items, next_cursor=next_cursor)
 
 

@@ -15,6 +15,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.errors import NotFound
 from app.core.pagination import paginate
+from app.core.settings import Settings
 from app.recommendations.models import (
     Recommendation,
     RecommendationAffectedPerson,
@@ -41,11 +42,13 @@ class CatalogueFilter:
     affected_person: str | None = None
     sdg: str | None = None
     recommending_state: str | None = None
+    document_symbol: str | None = None
+    paragraph: str | None = None
     q: str | None = None
 
 
 def search(
-    db: Session, where: CatalogueFilter, *, limit: int, cursor: str | None
+    db: Session, where: CatalogueFilter, *, limit: int, cursor: str | None, settings: Settings
 ) -> tuple[list[RecommendationRead], str | None]:
     statement = select(Recommendation).where(*_conditions(db, where))
     rows, next_cursor = paginate(
@@ -54,6 +57,8 @@ def search(
         [Recommendation.created_at, Recommendation.id],
         limit=limit,
         cursor=cursor,
+        settings=settings,
+        list_name="list_recommendations",
     )
     return to_read(db, rows), next_cursor
 
@@ -67,6 +72,8 @@ def _conditions(db: Session, where: CatalogueFilter) -> list[ColumnElement[bool]
         (r.cycle, where.cycle),
         (r.session, where.session),
         (r.position, where.position),
+        (r.document_symbol, where.document_symbol and where.document_symbol.strip()),
+        (r.paragraph, where.paragraph and where.paragraph.strip()),
     ):
         if value is not None:
             conditions.append(column == value)  # type: ignore[arg-type]

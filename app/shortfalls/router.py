@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from app.core.concurrency import IfMatch, set_etag
-from app.core.deps import DbSession
+from app.core.deps import AppSettings, DbSession
 from app.core.guards import Anyone, StateMember
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.openapi import conflict
@@ -31,6 +31,7 @@ def _shown(db: DbSession, shortfall: Shortfall, response: Response) -> Shortfall
 def list_shortfalls(
     who: Anyone,
     db: DbSession,
+    settings: AppSettings,
     filters: Filters,
     stage: Stage | None = None,
     barrier_type: BarrierType | None = None,
@@ -53,6 +54,7 @@ def list_shortfalls(
         resolved=resolved,
         limit=limit,
         cursor=cursor,
+        settings=settings,
     )
     return ShortfallPage(items=items, next_cursor=next_cursor)
 

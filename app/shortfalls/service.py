@@ -13,6 +13,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app.core.concurrency import require_match
 from app.core.pagination import paginate
 from app.core.principal import Principal
+from app.core.settings import Settings
 from app.events.types import EventType, Visibility
 from app.lifecycle.drafts import (
     FOCAL_POINT,
@@ -85,6 +86,7 @@ def list_shortfalls(
     resolved: bool | None = None,
     limit: int,
     cursor: str | None,
+    settings: Settings,
 ) -> tuple[list[ShortfallRead], str | None]:
     statement = filtered(
         _visible(who),
@@ -101,7 +103,15 @@ def list_shortfalls(
     if recommendation is not None:
         statement = statement.where(col(Shortfall.id).in_(LINKS.having(recommendation)))
     keys = [Shortfall.created_at, Shortfall.id]
-    rows, next_cursor = paginate(db, statement, keys, limit=limit, cursor=cursor)
+    rows, next_cursor = paginate(
+        db,
+        statement,
+        keys,
+        limit=limit,
+        cursor=cursor,
+        settings=settings,
+        list_name="list_shortfalls",
+    )
     return to_read(db, rows), next_cursor
 
 

@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from app.core.concurrency import IfMatch, set_etag
-from app.core.deps import DbSession
+from app.core.deps import AppSettings, DbSession
 from app.core.guards import Admin, Anyone
 from app.core.openapi import refusal
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
@@ -19,6 +19,7 @@ StateCodePath = Annotated[str, Path(min_length=3, max_length=3, pattern=r"^[A-Za
 def list_states(
     _who: Anyone,
     db: DbSession,
+    settings: AppSettings,
     region: Annotated[str | None, Query(max_length=60)] = None,
     sub_region: Annotated[str | None, Query(max_length=60)] = None,
     regional_group: Annotated[str | None, Query(max_length=60)] = None,
@@ -39,6 +40,7 @@ def list_states(
         is_sids=is_sids,
         limit=limit,
         cursor=cursor,
+        settings=settings,
     )
     return StatePage(items=[StateRead.model_validate(s) for s in states], next_cursor=next_cursor)
 

@@ -9,6 +9,7 @@ from app.core.concurrency import require_match
 from app.core.errors import NotFound
 from app.core.pagination import paginate
 from app.core.principal import Principal
+from app.core.settings import Settings
 from app.states.models import State
 from app.states.names import UnknownStateName
 from app.states.reference import default_resolver, load_reference_states
@@ -26,6 +27,7 @@ def list_states(
     is_sids: bool | None,
     limit: int,
     cursor: str | None,
+    settings: Settings,
 ) -> tuple[list[State], str | None]:
     statement = select(State)
     for column, value in (
@@ -38,7 +40,15 @@ def list_states(
     ):
         if value is not None:
             statement = statement.where(column == value)
-    return paginate(db, statement, [State.code], limit=limit, cursor=cursor)
+    return paginate(
+        db,
+        statement,
+        [State.code],
+        limit=limit,
+        cursor=cursor,
+        settings=settings,
+        list_name="list_states",
+    )
 
 
 def get_state(db: Session, code: str) -> State:

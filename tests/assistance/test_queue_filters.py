@@ -9,6 +9,7 @@ from sqlmodel import Session
 from app.assistance.models import AssistanceRequest, RequestStage
 from app.core.principal import Role
 from app.core.settings import Settings
+from app.states.models import State
 from app.taxonomies.vocabularies import AssistanceType
 from tests.assistance.helpers import REQUESTS, Headers, ids, make_request, stored
 from tests.core.test_problems import assert_problem
@@ -72,6 +73,12 @@ def _label(value: object) -> str:
         ({"assistance_type": "nmrf_support"}, ["npl-triage", "jpn-submitted"]),
         ({"region": "Asia", "assistance_type": "nmrf_support"}, ["npl-triage", "jpn-submitted"]),
         ({"region": "Asia", "stage": "in_triage"}, ["npl-triage"]),
+        ({"priority_group": "ldc"}, ["npl-submitted", "npl-triage"]),
+        ({"priority_group": "lldc"}, ["npl-submitted", "npl-triage"]),
+        ({"priority_group": "sids"}, ["wsm-triage"]),
+        ({"priority_group": "conflict"}, []),
+        ({"priority_group": "particular_needs"}, []),
+        ({"priority_group": "ldc", "stage": "submitted"}, ["npl-submitted"]),
     ],
     ids=_label,
 )
@@ -119,8 +126,42 @@ def test_the_assigned_officer_filter_selects_that_officers_requests(
     assert _selected(client, officer, assigned_officer_id=str(me.id)) == []
 
 
+def test_the_flags_officers_set_put_a_state_in_its_group(
+    client: TestClient, db: Session, queue: dict[str, AssistanceRequest], officer: Headers
+) -> None:
+    japan, france = db.get(State, "JPN"), db.get(State, "FRA")
+    assert japan is not None and france is not None
+    japan.emerging_from_conflict = True
+    france.particular_needs = True
+    db.add_all([japan, france])
+    db.flush()
+
+    assert _selected(client, officer, priority_group="conflict") == _names(queue, "jpn-submitted")
+    selected = _selected(client, officer, priority_group="particular_needs")
+    assert selected == _names(queue, "fra-accepted")
+
+
+def test_every_caller_may_filter_by_priority_group(
+    client: TestClient, db: Session, settings: Settings, queue: dict[str, AssistanceRequest]
+) -> None:
+    """The group is the State's public reference data, not OHCHR's working data."""
+    samoa = auth(settings, make_user(db, role=Role.state_contributor, state="WSM"))
+    assert _selected(client, samoa, priority_group="sids") == _names(
+        queue, "wsm-triage", "wsm-draft"
+    )
+    assert _selected(client, samoa, priority_group="ldc") == []
+    published = make_request(db, state="NPL", stage=RequestStage.submitted, published=True)
+    assert _selected(client, {}, priority_group="ldc") == [str(published.id)]
+    assert _selected(client, {}, priority_group="sids") == []
+
+
 def test_an_unknown_stage_or_assistance_type_is_422(client: TestClient, officer: Headers) -> None:
-    for params in ({"stage": "lost"}, {"assistance_type": "astrology"}, {"state": "TOOLONG"}):
+    for params in (
+        {"stage": "lost"},
+        {"assistance_type": "astrology"},
+        {"state": "TOOLONG"},
+        {"priority_group": "poor"},
+    ):
         response = client.get(REQUESTS, params=params, headers=officer)
         assert_problem(response, 422, "validation-error")
 

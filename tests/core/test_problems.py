@@ -131,3 +131,21 @@ def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
         in body
     )
     assert "item10_http_request_duration_seconds_bucket" in body
+
+
+def test_a_long_path_is_echoed_cut_to_200_characters(client: TestClient) -> None:
+    path = "/api/v1/" + "x" * 10_000
+
+    body = assert_problem(client.get(path), 404, "not-found")
+
+    assert body["instance"] == path[:200]
+    assert len(body["detail"]) < 300
+
+
+def test_every_problem_bounds_its_instance(client: TestClient) -> None:
+    path = "/api/v1/states/" + "W" * 5_000
+
+    body = assert_problem(client.delete(path), 405, "method-not-allowed")
+
+    assert body["instance"] == path[:200]
+    assert len(body["detail"]) < 300

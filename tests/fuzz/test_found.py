@@ -35,8 +35,13 @@ def test_nul_in_a_sign_in_form_is_refused(fuzz_client: TestClient) -> None:
     assert body["errors"][0]["loc"] == ["body", "username"]
 
 
-def test_an_unknown_query_parameter_is_ignored_even_with_nul(fuzz_client: TestClient) -> None:
-    assert fuzz_client.get("/healthz", params={"x": "\x00"}).status_code == 200
+def test_an_unknown_query_parameter_is_refused_as_unknown_even_with_nul(
+    fuzz_client: TestClient,
+) -> None:
+    body = _problem(fuzz_client.get("/healthz", params={"x": "\x00"}), 422)
+    assert body["errors"] == [
+        {"loc": ["query", "x"], "msg": "unknown query parameter", "type": "extra_forbidden"}
+    ]
 
 
 def test_admin_giving_an_account_an_unknown_state_is_422(

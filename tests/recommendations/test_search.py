@@ -29,6 +29,8 @@ def catalogue(db: Session) -> dict[str, Recommendation]:
             themes=(("A12", "Acceptance of international norms"), ("D25", "Torture")),
             persons=("persons deprived of their liberty",),
             sdgs=("16.3",),
+            document_symbol="A/HRC/33/6",
+            paragraph="110.12",
         ),
         "girls": make_recommendation(
             db,
@@ -41,6 +43,8 @@ def catalogue(db: Session) -> dict[str, Recommendation]:
             themes=((None, "Right to education"),),
             persons=("women and girls",),
             sdgs=("4", "5.1"),
+            document_symbol="A/HRC/48/12",
+            paragraph="110.12",
         ),
         "crc": make_recommendation(
             db,
@@ -92,6 +96,12 @@ def test_anonymous_callers_read_the_catalogue(
         ({"recommending_state": "AUS"}, {"torture"}),
         ({"state": "WSM", "position": "supported", "theme": "D25"}, {"torture"}),
         ({"state": "NPL", "sdg": "4"}, set()),
+        ({"document_symbol": "A/HRC/33/6"}, {"torture"}),
+        ({"document_symbol": "A/HRC/33"}, set()),
+        ({"paragraph": "110.12"}, {"torture", "girls"}),
+        ({"paragraph": "110.1"}, set()),
+        ({"document_symbol": "A/HRC/48/12", "paragraph": "110.12"}, {"girls"}),
+        ({"state": "NPL", "paragraph": "110.12"}, set()),
     ],
 )
 def test_filters_select_exactly_the_matching_recommendations(
@@ -152,6 +162,9 @@ def test_pages_walk_the_whole_result(client: TestClient, db: Session) -> None:
         {"cycle": 0},
         {"state": "TOOLONG"},
         {"q": "x" * 501},
+        {"paragraph": ""},
+        {"paragraph": "1" * 21},
+        {"document_symbol": "A" * 81},
     ],
 )
 def test_bad_filters_are_422(client: TestClient, params: dict[str, object]) -> None:
