@@ -32,6 +32,15 @@ class ThemeCount(BaseModel):
     count: int
 
 
+class UnreportedExample(BaseModel):
+    """A recommendation without a report, readable without a second request."""
+
+    id: str
+    document_symbol: str | None
+    paragraph: str | None
+    text: str
+
+
 class Overview(BaseModel):
     state_code: str
     scope: str
@@ -42,6 +51,10 @@ class Overview(BaseModel):
     by_latest_status: dict[str, int]
     without_report: int
     without_report_sample: list[str]
+    """Ids of up to 50 recommendations without a report (the oldest first)."""
+    without_report_examples: list[UnreportedExample]
+    """The same recommendations as `without_report_sample`, with their symbol, paragraph and
+    text."""
     open_shortfalls_by_barrier: dict[str, int]
 
 
@@ -49,6 +62,7 @@ def build_overview(db: Session, state_code: str, scope: Visibility) -> Overview:
     latest = _latest_status(db, state_code, scope)
     total = int(db.execute(select(func.count()).where(_mine(state_code))).scalar_one())
     unreported = total - sum(latest.values())
+    examples = _unreported_sample(db, state_code, scope)
     return Overview(
         state_code=state_code,
         scope=scope.value,
@@ -58,7 +72,8 @@ def build_overview(db: Session, state_code: str, scope: Visibility) -> Overview:
         by_sdg_goal=_by_sdg_goal(db, state_code),
         by_latest_status=latest | {NOT_REPORTED: unreported},
         without_report=unreported,
-        without_report_sample=_unreported_sample(db, state_code, scope),
+        without_report_sample=[example.id for example in examples],
+        without_report_examples=examples,
         open_shortfalls_by_barrier=_open_shortfalls(db, state_code, scope),
     )
 
@@ -175,7 +190,7 @@ def _latest_status(db: Session, state_code: str, scope: Visibility) -> dict[str,
     return _counts(db, statement)
 
 
-def _unreported_sample(db: Session, state_code: str, scope: Visibility) -> list[str]:
+def _unreported_sample(db: Session, state_code: str, scope: Visibility) -> list[UnreportedExample]:
     coverage = _coverage(db, state_code, scope)
     reported = (
         select(coverage.c.recommendation_id)
@@ -183,12 +198,20 @@ def _unreported_sample(db: Session, state_code: str, scope: Visibility) -> list[
         .exists()
     )
     statement = (
-        select(col(Recommendation.id))
+        select(
+            col(Recommendation.id),
+            col(Recommendation.document_symbol),
+            col(Recommendation.paragraph),
+            col(Recommendation.text),
+        )
         .where(_mine(state_code), ~reported)
         .order_by(col(Recommendation.created_at), col(Recommendation.id))
         .limit(UNREPORTED_SAMPLE)
     )
-    return [str(rid) for (rid,) in db.execute(statement).all()]
+    return [
+        UnreportedExample(id=str(rid), document_symbol=symbol, paragraph=paragraph, text=text)
+        for rid, symbol, paragraph, text in db.execute(statement).all()
+    ]
 
 
 def _theme_counts(db: Session, state_code: str) -> list[ThemeCount]:

@@ -60,6 +60,7 @@ class Tally:
     unchanged: int = 0
     duplicates: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    unknown_themes: list[str] = field(default_factory=list)
 
     def reject(self, row: int, reason: str) -> None:
         if len(self.rejected) < MAX_REJECTIONS_KEPT:
@@ -111,7 +112,7 @@ def import_file(
         return report
     _finish(report, tally, "succeeded", None)
     if not dry_run:
-        summary = {k: v for k, v in vars(tally).items() if k != "rejected"}
+        summary = {k: v for k, v in vars(tally).items() if k not in ("rejected", "unknown_themes")}
         record(
             db,
             who,
@@ -139,6 +140,7 @@ def _finish(report: RecommendationImport, tally: Tally, status: str, error: str 
     report.created, report.updated, report.unchanged = tally.created, tally.updated, tally.unchanged
     report.duplicates = tally.duplicates
     report.rejected = list(tally.rejected)
+    report.unknown_themes = list(tally.unknown_themes)
     report.finished_at = report.updated_at = utcnow()
 
 
@@ -152,6 +154,7 @@ def _load(
     terms = TermCache(db)
     for batch in _accepted_batches(rows, terms, tally):
         _apply(db, who, import_id, batch, terms, tally)
+    tally.unknown_themes = sorted(terms.unknown_themes)
 
 
 Accepted = tuple[ParsedRecommendation, str]
@@ -172,6 +175,8 @@ def _accepted_batches(
         if unknown:
             tally.reject(parsed.row, f"unknown SDG target or goal {', '.join(unknown)}")
             continue
+        for term in parsed.themes:
+            terms.note_unknown(term.code, term.name)
         digest = content_hash(parsed)
         earlier = first_seen.setdefault(parsed.source_key, (parsed.row, digest))
         if earlier != (parsed.row, digest):
@@ -211,6 +216,8 @@ def content_hash(parsed: ParsedRecommendation) -> str:
         "uhri": parsed.uhri_id,
         "position_source": parsed.position_source,
     }
+    if parsed.action_category is not None:  # absent otherwise: older hashes stay valid
+        content["action"] = parsed.action_category
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
@@ -264,6 +271,7 @@ def _columns(
         "date": parsed.date,
         "text": parsed.text,
         "position": parsed.position,
+        "action_category": parsed.action_category,
         "content_hash": digest,
         "last_import_id": import_id,
     }
@@ -301,9 +309,13 @@ def _insert_links(
             {"recommendation_id": rid, "state_code": code}
             for code in set(parsed.recommending_states)
         ]
+        themes: dict[int, str | None] = {}
+        for term in parsed.themes:
+            for theme_id, label in terms.theme_links(term.code, term.name):
+                themes.setdefault(theme_id, label)
         links[RecommendationTheme] += [
-            {"recommendation_id": rid, "theme_id": theme_id}
-            for theme_id in {terms.theme_id(t.code, t.name) for t in parsed.themes}
+            {"recommendation_id": rid, "theme_id": theme_id, "label": label}
+            for theme_id, label in themes.items()
         ]
         links[RecommendationAffectedPerson] += [
             {"recommendation_id": rid, "affected_person_id": person_id}

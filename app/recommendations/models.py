@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Index, Integer, Text, UniqueConstraint
+from sqlalchemy import Index, Integer, SmallInteger, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.models import JSONType, Timestamped, UTCDateTime, Versioned, enum_type, new_id
@@ -34,6 +34,8 @@ class Recommendation(Versioned, table=True):
     date: dt.date | None = None
     text: str = Field(sa_type=Text)
     position: Position | None = Field(default=None, sa_type=enum_type(Position), index=True)
+    action_category: int | None = Field(default=None, sa_type=SmallInteger)
+    """UPR Info's action category, 1 (minimal action) to 5 (specific action); None elsewhere."""
     content_hash: str = Field(max_length=64)
     last_import_id: uuid.UUID | None = Field(default=None)
 
@@ -54,6 +56,8 @@ class RecommendationTheme(SQLModel, table=True):
         foreign_key="recommendations.id", primary_key=True, ondelete="CASCADE"
     )
     theme_id: int = Field(foreign_key="themes.id", primary_key=True, index=True, sa_type=Integer)
+    label: str | None = Field(default=None, max_length=300)
+    """The source's own name for the theme when it gave no code (a UPR Info issue)."""
 
 
 class RecommendationAffectedPerson(SQLModel, table=True):
@@ -97,6 +101,7 @@ class RecommendationImport(Timestamped, table=True):
     unchanged: int = 0
     duplicates: int = 0
     rejected: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
+    unknown_themes: list[str] = Field(default_factory=list, sa_type=JSONType)
     error: str | None = Field(default=None, sa_type=Text)
     created_by_id: uuid.UUID | None = Field(default=None)
     finished_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

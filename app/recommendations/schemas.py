@@ -11,6 +11,9 @@ from app.taxonomies.vocabularies import Mechanism, Position
 class ThemeRef(BaseModel):
     code: str | None
     name: str
+    source_label: str | None = None
+    """The source's own name for the theme when it gave no code (a UPR Info issue, such as
+    "Women's rights"), crosswalked to this UHRI code."""
 
 
 class SourceRef(BaseModel):
@@ -32,6 +35,9 @@ class RecommendationRead(BaseModel):
     date: dt.date | None
     text: str
     position: Position | None
+    action_category: int | None = None
+    """UPR Info's action category: 1 minimal, 2 continuing, 3 considering, 4 general,
+    5 specific action. Only UPR Info exports carry it."""
     recommending_states: list[str]
     themes: list[ThemeRef]
     affected_persons: list[str]
@@ -69,6 +75,9 @@ class ImportReport(BaseModel):
     unchanged: int
     duplicates: int
     rejected: list[RejectedRow]
+    unknown_themes: list[str] = []
+    """Theme names the file gave without a UHRI code that the crosswalk does not know: kept
+    as uncoded themes, to be added to the crosswalk."""
     error: str | None
     created_by_id: uuid.UUID | None
     created_at: dt.datetime

@@ -25,6 +25,7 @@ from app.recommendations.models import (
 )
 from app.recommendations.schemas import RecommendationRead, SourceRef, ThemeRef
 from app.taxonomies.models import AffectedPerson, Theme, term_key
+from app.taxonomies.service import theme_codes
 from app.taxonomies.vocabularies import Mechanism, Position
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -80,7 +81,7 @@ def _conditions(db: Session, where: CatalogueFilter) -> list[ColumnElement[bool]
     if where.body:
         conditions.append(func.lower(r.body) == where.body.lower())
     if where.theme:
-        conditions.append(r.id.in_(_with_theme(where.theme)))  # type: ignore[attr-defined]
+        conditions.append(r.id.in_(_with_theme(db, where.theme)))  # type: ignore[attr-defined]
     if where.affected_person:
         conditions.append(r.id.in_(_with_affected_person(where.affected_person)))  # type: ignore[attr-defined]
     if where.sdg:
@@ -88,14 +89,18 @@ def _conditions(db: Session, where: CatalogueFilter) -> list[ColumnElement[bool]
     if where.recommending_state:
         conditions.append(r.id.in_(_recommended_by(where.recommending_state)))  # type: ignore[attr-defined]
     if where.q and where.q.strip():
-        conditions.append(_matches_text(db, where.q))
+        conditions.append(_matches_query(db, where.q))
     return conditions
 
 
-def _with_theme(theme: str) -> SelectOfScalar[uuid.UUID]:
-    """A UHRI code (`A12`) or a theme name, case and spacing ignored."""
+def _with_theme(db: Session, theme: str) -> SelectOfScalar[uuid.UUID]:
+    """A UHRI code (`A12`), a UHRI name or a UPR Info issue (`Women's rights`), case and
+    spacing ignored: every term becomes its UHRI codes (`theme_codes`), so a code and the
+    names crosswalked to it find the same recommendations. A name known nowhere matches the
+    uncoded theme of that name."""
+    wanted = theme_codes(db, [theme])
     matching = select(Theme.id).where(
-        or_(col(Theme.code) == theme.strip().upper(), col(Theme.key) == term_key(theme))
+        or_(col(Theme.code).in_(wanted), col(Theme.key).in_(wanted | {term_key(theme)}))
     )
     return select(RecommendationTheme.recommendation_id).where(
         RecommendationTheme.theme_id.in_(matching)  # type: ignore[attr-defined]
@@ -121,6 +126,17 @@ def _with_sdg(sdg: str) -> SelectOfScalar[uuid.UUID]:
 def _recommended_by(state: str) -> SelectOfScalar[uuid.UUID]:
     return select(RecommendingState.recommendation_id).where(
         RecommendingState.state_code == state.strip().upper()
+    )
+
+
+def _matches_query(db: Session, query: str) -> ColumnElement[bool]:
+    """The words of the text, or a paragraph number (`186.28`) or document symbol
+    (`A/HRC/25/5`) written as the whole query."""
+    whole = query.strip()
+    return or_(
+        _matches_text(db, query),
+        Recommendation.paragraph == whole,  # type: ignore[arg-type]
+        func.upper(Recommendation.document_symbol) == whole.upper(),
     )
 
 
@@ -161,7 +177,12 @@ def to_read(db: Session, rows: Sequence[Recommendation]) -> list[RecommendationR
     )
     themes = _grouped(
         db.exec(
-            select(RecommendationTheme.recommendation_id, Theme.code, Theme.name)
+            select(
+                RecommendationTheme.recommendation_id,
+                Theme.code,
+                Theme.name,
+                RecommendationTheme.label,
+            )
             .join(Theme, Theme.id == RecommendationTheme.theme_id)  # type: ignore[arg-type]
             .where(RecommendationTheme.recommendation_id.in_(ids))  # type: ignore[attr-defined]
         ).all()
@@ -196,9 +217,13 @@ def to_read(db: Session, rows: Sequence[Recommendation]) -> list[RecommendationR
             date=row.date,
             text=row.text,
             position=row.position,
+            action_category=row.action_category,
             recommending_states=sorted(code for (code,) in recommending[row.id]),
             themes=sorted(
-                (ThemeRef(code=code, name=name) for code, name in themes[row.id]),
+                (
+                    ThemeRef(code=code, name=name, source_label=label)
+                    for code, name, label in themes[row.id]
+                ),
                 key=lambda t: (t.code or "~", t.name),
             ),
             affected_persons=sorted(name for (name,) in persons[row.id]),

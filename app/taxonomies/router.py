@@ -26,6 +26,8 @@ class Term(BaseModel):
     name: str
     title: str | None = None
     goal: str | None = None
+    label_en: str | None = None
+    label_fr: str | None = None
 
 
 class TermList(BaseModel):
@@ -42,8 +44,15 @@ def list_taxonomy(
     accept_language: Annotated[str | None, Header(max_length=200)] = None,
 ) -> TermList:
     """The terms of one vocabulary. SDG goals and targets come in the language of
-    `Accept-Language` (en, fr, es, ar, ru, zh; English by default). Public."""
+    `Accept-Language` (en, fr, es, ar, ru, zh; English by default); mechanisms, barrier and
+    assistance types in English or French. Every term carries `label_en` and, where
+    translated, `label_fr`. Themes are UHRI-coded. Public."""
     language = service.negotiate_language(accept_language)
-    response.headers["Content-Language"] = language
+    closed = kind in (
+        TaxonomyKind.mechanisms,
+        TaxonomyKind.barrier_types,
+        TaxonomyKind.assistance_types,
+    )
+    response.headers["Content-Language"] = language if not closed or language == "fr" else "en"
     response.headers["Vary"] = "Accept-Language"
     return TermList(items=[Term(**item) for item in service.vocabulary(db, kind.value, language)])

@@ -86,3 +86,82 @@ class Modality(StrEnum):
     remote = "remote"
     in_country = "in_country"
     regional = "regional"
+
+
+MECHANISM_LABELS_FR: dict[Mechanism, str] = {
+    Mechanism.upr: "Examen périodique universel",
+    Mechanism.ccpr: "Comité des droits de l'homme",
+    Mechanism.cescr: "Comité des droits économiques, sociaux et culturels",
+    Mechanism.cedaw: "Comité pour l'élimination de la discrimination à l'égard des femmes",
+    Mechanism.crc: "Comité des droits de l'enfant",
+    Mechanism.cat: "Comité contre la torture",
+    Mechanism.cerd: "Comité pour l'élimination de la discrimination raciale",
+    Mechanism.crpd: "Comité des droits des personnes handicapées",
+    Mechanism.cmw: "Comité des travailleurs migrants",
+    Mechanism.ced: "Comité des disparitions forcées",
+    Mechanism.spt: "Sous-comité pour la prévention de la torture",
+    Mechanism.special_procedures: "Procédures spéciales du Conseil des droits de l'homme",
+}
+
+BARRIER_TYPE_LABELS: dict[BarrierType, tuple[str, str]] = {
+    BarrierType.financial: ("Financial resources", "Ressources financières"),
+    BarrierType.technical_expertise: ("Technical expertise", "Expertise technique"),
+    BarrierType.data_and_statistics: ("Data and statistics", "Données et statistiques"),
+    BarrierType.legislative: ("Legislation", "Législation"),
+    BarrierType.institutional_coordination: (
+        "Institutional coordination",
+        "Coordination institutionnelle",
+    ),
+    BarrierType.human_resources: ("Human resources", "Ressources humaines"),
+    BarrierType.crisis_or_emergency: ("Crisis or emergency", "Crise ou situation d'urgence"),
+    BarrierType.conflict_or_insecurity: ("Conflict or insecurity", "Conflit ou insécurité"),
+    BarrierType.other: ("Other", "Autre"),
+}
+
+ASSISTANCE_TYPE_LABELS: dict[AssistanceType, tuple[str, str]] = {
+    AssistanceType.legislative_review: ("Legislative review", "Examen de la législation"),
+    AssistanceType.nhri_establishment_or_strengthening: (
+        "Establishing or strengthening a national human rights institution (Paris Principles)",
+        "Création ou renforcement d'une institution nationale des droits de l'homme "
+        "(Principes de Paris)",
+    ),
+    AssistanceType.nmrf_support: (
+        "Support to a national mechanism for implementation, reporting and follow-up",
+        "Appui à un mécanisme national de mise en œuvre, d'établissement des rapports et de suivi",
+    ),
+    AssistanceType.human_rights_indicators_and_data: (
+        "Human rights indicators and data",
+        "Indicateurs et données relatifs aux droits de l'homme",
+    ),
+    AssistanceType.training_of_officials: ("Training of officials", "Formation des agents publics"),
+    AssistanceType.parliamentary_engagement: (
+        "Engagement with parliament",
+        "Collaboration avec le parlement",
+    ),
+    AssistanceType.gender_mainstreaming: (
+        "Gender mainstreaming",
+        "Intégration d'une perspective de genre",
+    ),
+    AssistanceType.economic_social_cultural_rights: (
+        "Economic, social and cultural rights",
+        "Droits économiques, sociaux et culturels",
+    ),
+    AssistanceType.transitional_justice: ("Transitional justice", "Justice transitionnelle"),
+    AssistanceType.civic_space_and_participation: (
+        "Civic space and participation",
+        "Espace civique et participation",
+    ),
+    AssistanceType.human_rights_education: (
+        "Human rights education",
+        "Éducation aux droits de l'homme",
+    ),
+    AssistanceType.treaty_reporting: (
+        "Reporting to the treaty bodies",
+        "Présentation de rapports aux organes conventionnels",
+    ),
+    AssistanceType.rule_of_law_and_justice: (
+        "Rule of law and justice",
+        "État de droit et justice",
+    ),
+    AssistanceType.other: ("Other", "Autre"),
+}

@@ -18,6 +18,7 @@ and two resolved ones that never count. Nepal's report and shortfall never count
 """
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import pytest
@@ -29,6 +30,7 @@ from app.core.settings import Settings
 from app.lifecycle.engine import apply
 from app.progress import service as progress_service
 from app.progress.schemas import RevisionCreate
+from app.recommendations.models import Recommendation
 from app.shortfalls.schemas import ShortfallResolve
 from tests.core.test_problems import assert_problem
 from tests.factories import make_recommendation, make_user
@@ -209,3 +211,23 @@ def test_the_public_overview_shows_a_correction_only_once_it_is_published(
 
     for role in (None, Role.provider, Role.state_focal_point, Role.ohchr_officer):
         assert seen(role) == as_corrected, role
+
+
+def test_the_examples_without_a_report_carry_their_text(
+    client: TestClient, db: Session, settings: Settings, samoa: dict[str, str]
+) -> None:
+    """`without_report_examples` beside the ids: the same recommendations, readable at once."""
+    body = _overview(client, caller(db, settings, None, "WSM"))
+    examples = body["without_report_examples"]
+    assert [example["id"] for example in examples] == body["without_report_sample"]
+    assert sorted(body["without_report_sample"]) == sorted([samoa[r] for r in ("r3", "r4", "r5")])
+    for example in examples:
+        stored = db.get(Recommendation, uuid.UUID(example["id"]))
+        assert stored is not None
+        assert example == {
+            "id": str(stored.id),
+            "document_symbol": stored.document_symbol,
+            "paragraph": stored.paragraph,
+            "text": stored.text,
+        }
+        assert example["text"]

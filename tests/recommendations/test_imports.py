@@ -92,7 +92,11 @@ def test_china_matrix_imports_252_with_48_noted(
     paragraph = next(item for item in found if item["paragraph"] == "186.28")
     assert paragraph["document_symbol"] == "A/HRC/25/5"
     assert paragraph["position"] == "supported"
-    assert {"code": "A12", "name": "Acceptance of international norms"} in paragraph["themes"]
+    assert {
+        "code": "A12",
+        "name": "Acceptance of international norms",
+        "source_label": None,
+    } in paragraph["themes"]
 
 
 @needs_samples

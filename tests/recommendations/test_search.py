@@ -70,7 +70,11 @@ def test_anonymous_callers_read_the_catalogue(
     assert one.status_code == 200
     body = one.json()
     assert body["recommending_states"] == ["AUS", "NZL"]
-    assert {"code": "A12", "name": "Acceptance of international norms"} in body["themes"]
+    assert {
+        "code": "A12",
+        "name": "Acceptance of international norms",
+        "source_label": None,
+    } in body["themes"]
     assert body["sdg_targets"] == ["16.3"]
     assert body["affected_persons"] == ["persons deprived of their liberty"]
     assert body["source"]["format"] == "test"

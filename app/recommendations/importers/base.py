@@ -66,6 +66,7 @@ class ParsedRecommendation:
     sdg_targets: tuple[str, ...]
     uhri_id: str | None = None
     position_source: str | None = None
+    action_category: int | None = None
 
 
 @dataclass(frozen=True)

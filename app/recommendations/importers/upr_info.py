@@ -5,7 +5,8 @@ Response, Action, Issue, Session` and the original .xls `SuR, Rgrp, Org, Recomme
 Rgrp, Org, Response, Action, Issue, Session`, whose repeated names are mapped by their first
 occurrence. Responses: "Accepted" is supported; "Noted" and "Rejected" are noted; anything
 else (empty, "Pending", "General Response") is no position yet. Issues are UPR Info's own
-theme names, without codes. A recommending State "(Unknown)" means none is known.
+theme names, without codes (the catalogue crosswalks them to UHRI codes on import). Action is
+UPR Info's action category, 1 to 5, kept. A recommending State "(Unknown)" means none is known.
 """
 
 from __future__ import annotations
@@ -43,19 +44,24 @@ COLUMNS = {
     "recommending": ("From", "RS"),
     "response": ("Response",),
     "issue": ("Issue",),
+    "action": ("Action",),
     "session": ("Session",),
 }
 _UNKNOWN_STATE = "(Unknown)"
+ACTION_CATEGORIES = {"1", "2", "3", "4", "5"}
+
+
+OPTIONAL = frozenset({"action"})
 
 
 def matches(header: list[str]) -> bool:
-    return column_positions(header, COLUMNS).keys() == COLUMNS.keys()
+    return column_positions(header, COLUMNS).keys() >= COLUMNS.keys() - OPTIONAL
 
 
 def read(path: Path, *, state: str | None, resolver: Resolver) -> Iterator[ParsedRow]:
     table = open_table(path)
     if not matches(table.header):
-        missing = COLUMNS.keys() - column_positions(table.header, COLUMNS).keys()
+        missing = COLUMNS.keys() - OPTIONAL - column_positions(table.header, COLUMNS).keys()
         raise UnreadableFile(
             f"not a UPR Info export: row {table.header_row} has no column for "
             + ", ".join(" or ".join(COLUMNS[field]) for field in sorted(missing))
@@ -66,7 +72,9 @@ def read(path: Path, *, state: str | None, resolver: Resolver) -> Iterator[Parse
 def _rows(table: Table, state: str | None, resolver: Resolver) -> Iterator[ParsedRow]:
     positions = column_positions(table.header, COLUMNS)
     for number, cells in table.rows():
-        values = {field: _cell(cells, i) for field, i in positions.items()}
+        values = dict.fromkeys(OPTIONAL, "") | {
+            field: _cell(cells, i) for field, i in positions.items()
+        }
         try:
             yield _recommendation(number, values, state, resolver)
         except RowProblem as problem:
@@ -104,7 +112,19 @@ def _recommendation(
         themes=_themes(values["issue"]),
         affected_persons=(),
         sdg_targets=(),
+        action_category=_action(values["action"]),
     )
+
+
+def _action(cell: str) -> int | None:
+    """UPR Info's action category: 1 minimal, 2 continuing, 3 considering, 4 general, 5 specific
+    action. Empty is none; anything else rejects the row rather than losing it silently."""
+    value = cell.strip()
+    if not value:
+        return None
+    if value.removesuffix(".0") in ACTION_CATEGORIES:
+        return int(value.removesuffix(".0"))
+    raise RowProblem(f"unknown action category {value!r} (expected 1 to 5)")
 
 
 def _state_under_review(name: str, state: str | None, resolver: Resolver) -> str:
