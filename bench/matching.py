@@ -33,6 +33,7 @@ import multiprocessing
 import os
 import pstats
 import random
+import re
 import resource
 import sys
 import time
@@ -217,6 +218,7 @@ def build_instance(n_requests: int, n_providers: int, seed: int) -> Instance:
         )
         inputs = PriorityInputs(
             is_ldc=state.is_ldc,
+            is_lldc=state.is_lldc,
             is_sids=state.is_sids,
             emerging_from_conflict=state.code in conflict,
             particular_needs=state.code in particular,
@@ -307,6 +309,13 @@ def _clocks() -> np.ndarray:
     return np.array([time.perf_counter(), time.process_time()])
 
 
+def min_score() -> float:
+    """The service's default `MATCHING_MIN_SCORE`: pairings below it are no candidates."""
+    from app.core.settings import Settings
+
+    return float(Settings.model_fields["matching_min_score"].default)
+
+
 def full_run(instance: Instance) -> tuple[Any, dict[str, np.ndarray]]:
     """One full run exactly as `run_matching` does it once the rows are read: the roster built
     from the offers, then `propose` (candidates for every request, weights, the optimum).
@@ -318,7 +327,7 @@ def full_run(instance: Instance) -> tuple[Any, dict[str, np.ndarray]]:
     began = _clocks()
     roster = Roster(instance.offers)
     built = _clocks()
-    proposed = propose(needs, instance.priorities, roster)
+    proposed = propose(needs, instance.priorities, roster, min_score())
     done = _clocks()
     return proposed, {"roster": built - began, "propose": done - built, "full run": done - began}
 
@@ -331,7 +340,7 @@ def steps_apart(instance: Instance) -> tuple[Any, Any, dict[str, np.ndarray]]:
 
     roster = Roster(instance.offers)
     began = _clocks()
-    found = [roster.scores(need) for need in instance.needs]
+    found = [roster.scores(need, min_score()) for need in instance.needs]
     counts = [len(indices) for indices, _ in found]
     priority = np.repeat([instance.priorities[n.id] for n in instance.needs], counts)
     pairs = Pairs(
@@ -394,6 +403,7 @@ def step_full_run(n_requests: int, n_providers: int, seed: int) -> dict[str, Any
         ).reshape(-1, 2),
         "pairing_weights": np.array([p["score"] for p in proposed.proposals], dtype=float),
         "unmatched": len(proposed.unmatched),
+        "unmatched_reasons": _reason_counts(proposed.unmatched_reasons),
     }
 
 
@@ -430,6 +440,16 @@ def reference(run: dict[str, Any]) -> dict[str, Any]:
         "variables": n,
         "constraints": n_requests + n_providers,
     }
+
+
+def _reason_counts(unmatched_reasons: list[dict[str, Any]]) -> dict[str, int]:
+    """How many unmatched requests give each kind of reason (its first five words)."""
+    counts: dict[str, int] = {}
+    for entry in unmatched_reasons:
+        for reason in entry["reasons"]:
+            key = " ".join(re.sub(r"\d+", "N", reason).split()[:5])
+            counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 def check_solution(run: dict[str, Any]) -> list[str]:
@@ -519,6 +539,9 @@ def report_run(run: dict[str, Any]) -> None:
         f"(4) total of the proposal: {run['total']:.9f} ({len(run['paired']):,} pairings, "
         f"{run['unmatched']:,} requests unmatched); second pass: {run['solve_total']:.9f}"
     )
+    print("    why the unmatched went unserved (reasons by their first words):")
+    for words, count in list(run["unmatched_reasons"].items())[:8]:
+        print(f"      {count:6,}  {words} ...")
 
 
 def report_reference(run: dict[str, Any], ref: dict[str, Any], problems: Sequence[str]) -> None:

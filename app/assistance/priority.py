@@ -1,18 +1,23 @@
-"""How urgent a request is for OHCHR: the one place where priority is computed and weighted.
+"""How urgent a request is for OHCHR: the one place where priority is computed and explained.
 
-Every part is shown to officers; the score is their sum, unrounded. The report to the Council
-(para. 46) asks for priority to least developed countries, small island developing States,
-countries emerging from conflict and other countries with particular needs; urgency, the
-severity of the barriers behind the request and time waited complete the picture.
+Every part is shown to officers with its weight and a sentence; the score is their sum,
+unrounded. The report to the Council (para. 46) asks for priority to least developed countries,
+small island developing States, countries emerging from conflict and other countries with
+particular needs; the UN groups landlocked developing countries with LDCs and SIDS as countries
+with special needs, so they count too. These are the largest parts. What a State declares about
+its own request (urgency, the severity of the shortfalls behind it) counts for at most
+`self_declared_cap` together, below every one of those parts, so that declaring everything
+"critical" never buys rank. Time waited completes the picture.
 
 Weights are configuration: `PRIORITY_WEIGHTS` in the environment, as JSON with any of the
-fields of `app.core.settings.PriorityWeights` (e.g. `{"ldc": 4, "waiting_per_day": 0.1}`).
+fields of `app.core.settings.PriorityWeights` (e.g. `{"ldc": 4, "waiting_per_day": 0.1}`),
+where each is described.
 """
 
 import datetime as dt
 from dataclasses import dataclass
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.core.settings import PriorityWeights
 
@@ -20,6 +25,7 @@ from app.core.settings import PriorityWeights
 @dataclass(frozen=True)
 class PriorityInputs:
     is_ldc: bool
+    is_lldc: bool
     is_sids: bool
     emerging_from_conflict: bool
     particular_needs: bool
@@ -28,27 +34,81 @@ class PriorityInputs:
     submitted_at: dt.datetime | None
 
 
+class PriorityPart(BaseModel):
+    part: str = Field(description="the part's label, a key of `parts`")
+    points: float = Field(description="what it adds to the score, unrounded")
+    text: str = Field(description='e.g. "least developed country +3"')
+    weight: float = Field(
+        description="its configured weight: per flag, per declared level, or per day waited"
+    )
+
+
 class Priority(BaseModel):
-    score: float
+    score: float = Field(description="the sum of the parts, unrounded")
     parts: dict[str, float]
+    explanation: list[PriorityPart] = Field(
+        description="every part with its weight and a sentence; the points sum to the score"
+    )
+
+
+# part, the State's flag in the inputs, what it says when set, and when not
+FLAGS = (
+    ("ldc", "is_ldc", "least developed country", "not a least developed country"),
+    ("lldc", "is_lldc", "landlocked developing country", "not a landlocked developing country"),
+    ("sids", "is_sids", "small island developing State", "not a small island developing State"),
+    (
+        "emerging_from_conflict",
+        "emerging_from_conflict",
+        "emerging from conflict",
+        "not emerging from conflict",
+    ),
+    ("particular_needs", "particular_needs", "other particular needs", "no particular needs"),
+)
+
+
+def _signed(points: float) -> str:
+    return f"+{points:g}" if points >= 0 else f"{points:g}"
+
+
+def _self_declared(inputs: PriorityInputs, weights: PriorityWeights) -> list[PriorityPart]:
+    """Urgency and shortfall severity, scaled down together to at most the cap."""
+    severity = inputs.worst_shortfall_severity
+    urgency_weight = weights.urgency.get(inputs.urgency, 0.0)
+    severity_weight = weights.shortfall_severity.get(severity, 0.0) if severity else 0.0
+    declared = urgency_weight + severity_weight
+    scale = weights.self_declared_cap / declared if declared > weights.self_declared_cap else 1.0
+
+    def part(name: str, what: str, weight: float) -> PriorityPart:
+        points = weight * scale
+        capped = f"capped from {_signed(weight)}" if scale < 1 else "capped"
+        text = f"{what} {_signed(points)} (self-declared, {capped})"
+        return PriorityPart(part=name, points=points, text=text, weight=weight)
+
+    urgency = part("urgency", f"urgency declared {inputs.urgency}", urgency_weight)
+    what = f"worst linked shortfall declared {severity}" if severity else "no linked shortfall"
+    shortfall = part("shortfall_severity", what, severity_weight)
+    return [urgency, shortfall]
 
 
 def priority(inputs: PriorityInputs, weights: PriorityWeights, now: dt.datetime) -> Priority:
+    explanation = []
+    for name, flag, label, unset in FLAGS:
+        weight: float = getattr(weights, name)
+        if getattr(inputs, flag):
+            text, points = f"{label} {_signed(weight)}", weight
+        else:
+            text, points = f"{unset} +0", 0.0
+        explanation.append(PriorityPart(part=name, points=points, text=text, weight=weight))
+    explanation += _self_declared(inputs, weights)
     # Whole days: two matching runs a moment apart must weigh requests the same.
     waited_days = (now.date() - inputs.submitted_at.date()).days if inputs.submitted_at else 0
-    parts = {
-        "ldc": weights.ldc if inputs.is_ldc else 0.0,
-        "sids": weights.sids if inputs.is_sids else 0.0,
-        "emerging_from_conflict": (
-            weights.emerging_from_conflict if inputs.emerging_from_conflict else 0.0
-        ),
-        "particular_needs": weights.particular_needs if inputs.particular_needs else 0.0,
-        "urgency": weights.urgency.get(inputs.urgency, 0.0),
-        "shortfall_severity": (
-            weights.shortfall_severity.get(inputs.worst_shortfall_severity, 0.0)
-            if inputs.worst_shortfall_severity
-            else 0.0
-        ),
-        "waiting": min(max(waited_days, 0) * weights.waiting_per_day, weights.waiting_cap),
-    }
-    return Priority(score=sum(parts.values()), parts=parts)
+    waited_days = max(waited_days, 0)
+    waiting = min(waited_days * weights.waiting_per_day, weights.waiting_cap)
+    days = f"{waited_days} day{'' if waited_days == 1 else 's'}"
+    capped = " (capped)" if waiting < waited_days * weights.waiting_per_day else ""
+    text = f"waiting {days} {_signed(waiting)}{capped}"
+    explanation.append(
+        PriorityPart(part="waiting", points=waiting, text=text, weight=weights.waiting_per_day)
+    )
+    parts = {p.part: p.points for p in explanation}
+    return Priority(score=sum(parts.values()), parts=parts, explanation=explanation)

@@ -73,6 +73,13 @@ class RequestCreate(Strict):
         return list(dict.fromkeys(value))
 
 
+class AssignedProvider(BaseModel):
+    """Who serves the request: the provider that accepted OHCHR's offer (never OHCHR's notes)."""
+
+    name: str
+    kind: str
+
+
 class RequestView(BaseModel):
     """What the requesting State (and a published request's readers) see."""
 
@@ -99,6 +106,11 @@ class RequestView(BaseModel):
     published_at: dt.datetime | None
     decline_reason: str | None
     submitted_at: dt.datetime | None
+    assigned_provider: AssignedProvider | None = Field(
+        default=None,
+        description="The provider that accepted the offer; to the requesting State and OHCHR, "
+        "null before",
+    )
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime

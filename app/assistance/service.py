@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Any
 
-import pycountry
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -37,6 +36,7 @@ from app.assistance.priority import PriorityInputs, priority
 from app.assistance.queue import is_overdue
 from app.assistance.schemas import (
     AnyRequestView,
+    AssignedProvider,
     MessageCreate,
     MessageRead,
     OfficerRequestView,
@@ -60,16 +60,16 @@ from app.core.pagination import (
 from app.core.principal import Principal, Role
 from app.core.settings import Settings, get_settings
 from app.events.types import EventType, Visibility
-from app.expertise.models import Assignment, Provider
+from app.expertise.models import Assignment, AssignmentStatus, Provider
 from app.lifecycle.announce import announce
 from app.lifecycle.drafts import NO_LINKS, Links, filtered, publication, submitted
 from app.lifecycle.engine import Kind, Lifecycle, Move
 from app.lifecycle.visibility import Stage, parties, visible
 from app.recommendations.ownership import own_recommendation_ids
+from app.shortfalls import service as shortfall_visibility
 from app.shortfalls.models import Shortfall
 from app.states.models import State
-from app.taxonomies.models import Theme, term_key
-from app.taxonomies.service import TermCache
+from app.taxonomies.service import term_errors
 
 STATE_FIELDS = frozenset(RequestCreate.model_fields) - {"recommendation_ids", "shortfall_ids"}
 OFFICER_FIELDS = frozenset({"assigned_officer_id", "internal_notes"})
@@ -158,17 +158,34 @@ ASSISTANCE_REQUEST: Kind[AssistanceRequest] = Kind(
 )
 
 
+def _offered_to(who: Principal) -> SelectOfScalar[uuid.UUID]:
+    """The requests offered to the provider account `who`."""
+    return (
+        select(Assignment.request_id)
+        .join(Provider, col(Provider.id) == Assignment.provider_id)
+        .where(Provider.user_id == who.id)
+    )
+
+
 def _visible_clause(who: Principal | None) -> ColumnElement[bool]:
     """A provider also sees the requests offered to it."""
     offers: list[ColumnElement[bool]] = []
     if who is not None and who.role is Role.provider:
-        offered = (
-            select(Assignment.request_id)
-            .join(Provider, col(Provider.id) == Assignment.provider_id)
-            .where(Provider.user_id == who.id)
-        )
-        offers.append(col(AssistanceRequest.id).in_(offered))
+        offers.append(col(AssistanceRequest.id).in_(_offered_to(who)))
     return visible(AssistanceRequest, who, *offers)
+
+
+def _shortfalls_of_offers(who: Principal) -> ColumnElement[bool] | None:
+    """A provider also reads the shortfalls linked to the requests offered to it."""
+    if who.role is not Role.provider:
+        return None
+    linked = select(RequestShortfall.shortfall_id).where(
+        col(RequestShortfall.request_id).in_(_offered_to(who))
+    )
+    return col(Shortfall.id).in_(linked)
+
+
+shortfall_visibility.also_seen(_shortfalls_of_offers)
 
 
 def _visible(who: Principal | None) -> SelectOfScalar[AssistanceRequest]:
@@ -489,12 +506,16 @@ def view(
     ids = [r.id for r in requests]
     recommendations = RECOMMENDATIONS.of(db, ids)
     shortfalls = _linked_shortfalls(db, ids)
+    assigned = _assigned_providers(
+        db, [r.id for r in requests if r.stage in SERVED_STAGES and _told_who_serves(who, r)]
+    )
     base = [
         RequestView(
             **{field: getattr(r, field) for field in RequestView.model_fields if hasattr(r, field)},
             published=r.visibility is Visibility.public,
             recommendation_ids=recommendations[r.id],
             shortfall_ids=shortfalls[r.id],
+            assigned_provider=assigned.get(r.id),
         )
         for r in requests
     ]
@@ -516,6 +537,28 @@ def view(
     ]
 
 
+def _told_who_serves(who: Principal | None, request: AssistanceRequest) -> bool:
+    """The requesting State and OHCHR learn who serves the request; other readers do not."""
+    if who is None:
+        return False
+    return who.is_ohchr or (who.is_state and who.state_code == request.state_code)
+
+
+def _assigned_providers(db: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, AssignedProvider]:
+    """The provider that accepted each request's offer (still serving it, or done)."""
+    if not ids:
+        return {}
+    rows = db.exec(
+        select(Assignment.request_id, Provider.name, Provider.kind)
+        .join(Provider, col(Provider.id) == Assignment.provider_id)
+        .where(
+            col(Assignment.request_id).in_(ids),
+            col(Assignment.status).in_(SERVED),
+        )
+    ).all()
+    return {rid: AssignedProvider(name=name, kind=kind) for rid, name, kind in rows}
+
+
 def _priority_inputs(
     db: Session, requests: Sequence[AssistanceRequest]
 ) -> dict[uuid.UUID, PriorityInputs]:
@@ -526,6 +569,7 @@ def _priority_inputs(
         state = states[r.state_code]
         inputs[r.id] = PriorityInputs(
             is_ldc=state.is_ldc,
+            is_lldc=state.is_lldc,
             is_sids=state.is_sids,
             emerging_from_conflict=state.emerging_from_conflict,
             particular_needs=state.particular_needs,
@@ -545,6 +589,11 @@ def states_of(db: Session, codes: Sequence[str]) -> dict[str, State]:
     found = remembered(db, State, codes, load, None)
     return {code: state for code, state in found.items() if state is not None}
 
+
+SERVED = (AssignmentStatus.accepted, AssignmentStatus.completed)
+"""An assignment the provider accepted."""
+SERVED_STAGES = (RequestStage.matched, RequestStage.in_delivery, RequestStage.completed)
+"""The stages of a request a provider accepted to serve."""
 
 WORST_SEVERITY = "worst shortfall severity"
 
@@ -628,33 +677,7 @@ def _own_submitted_shortfalls(
 
 
 def _check_terms(db: Session, values: dict[str, Any]) -> None:
-    """Themes from the taxonomy (code or name), SDG codes that exist, ISO 639-1 languages."""
-    errors: list[dict[str, Any]] = []
-    if values.get("themes"):
-        known = {t.code for t in db.exec(select(Theme)).all() if t.code} | {
-            t.key for t in db.exec(select(Theme)).all()
-        }
-        errors += [
-            {"loc": ["body", "themes"], "msg": f"unknown theme {theme!r}", "type": "value_error"}
-            for theme in values["themes"]
-            if theme.upper() not in known and term_key(theme) not in known
-        ]
-    if values.get("sdg_targets"):
-        codes = TermCache(db).sdg_codes
-        errors += [
-            {
-                "loc": ["body", "sdg_targets"],
-                "msg": f"unknown SDG target {code!r}",
-                "type": "value_error",
-            }
-            for code in values["sdg_targets"]
-            if code not in codes
-        ]
-    errors += [
-        {"loc": ["body", "languages"], "msg": f"unknown language {code!r}", "type": "value_error"}
-        for code in values.get("languages") or []
-        if pycountry.languages.get(alpha_2=code) is None
-    ]
+    errors = term_errors(db, values)
     if errors:
         raise UnprocessableContent(
             "invalid input: " + "; ".join(e["msg"] for e in errors[:5]), errors=errors

@@ -15,21 +15,75 @@ MIN_SECRET_LENGTH = 32
 
 
 class PriorityWeights(BaseModel):
-    """`PRIORITY_WEIGHTS`: the points each part of a request's priority is worth
-    (applied in app/assistance/priority.py)."""
+    """`PRIORITY_WEIGHTS`: the points each part of a request's priority is worth, the one
+    place where they are set (applied and explained in app/assistance/priority.py).
 
-    ldc: float = 3.0
-    sids: float = 3.0
-    emerging_from_conflict: float = 3.0
-    particular_needs: float = 2.0
+    - Countries with special needs (the report, para. 46, and the UN grouping of LDCs, LLDCs
+      and SIDS), conflict and particular needs are the largest parts, each a flag of the State.
+    - What a State declares about its own request (urgency, the worst severity of its linked
+      shortfalls) counts together for at most `self_declared_cap`, which must stay below the
+      smallest of those weights: marking everything "critical" never buys the rank of one of
+      them. Settings refuse to load otherwise.
+    - Waiting earns `waiting_per_day` per whole day, up to `waiting_cap`.
+
+    Given as JSON with any of these fields, e.g. `{"ldc": 4, "waiting_per_day": 0.1}`.
+    """
+
+    ldc: float = Field(default=3.0, ge=0, description="least developed country")
+    lldc: float = Field(default=2.0, ge=0, description="landlocked developing country")
+    sids: float = Field(default=3.0, ge=0, description="small island developing State")
+    emerging_from_conflict: float = Field(
+        default=3.0, ge=0, description="emerging from conflict (set by OHCHR)"
+    )
+    particular_needs: float = Field(
+        default=2.0, ge=0, description="other particular needs (set by OHCHR)"
+    )
     urgency: dict[str, float] = Field(
-        default_factory=lambda: {"low": 0.0, "medium": 1.0, "high": 2.0, "critical": 3.0}
+        default_factory=lambda: {"low": 0.0, "medium": 0.5, "high": 1.0, "critical": 1.5},
+        description="urgency the State declared, by level (self-declared)",
     )
     shortfall_severity: dict[str, float] = Field(
-        default_factory=lambda: {"low": 0.5, "medium": 1.0, "high": 2.0, "critical": 3.0}
+        default_factory=lambda: {"low": 0.25, "medium": 0.5, "high": 1.0, "critical": 1.5},
+        description="worst severity of the linked shortfalls, by level (self-declared)",
     )
-    waiting_per_day: float = 0.05
-    waiting_cap: float = 3.0
+    self_declared_cap: float = Field(
+        default=1.5,
+        ge=0,
+        description="most that urgency and shortfall severity add together; below every "
+        "special-needs weight",
+    )
+    waiting_per_day: float = Field(default=0.05, ge=0, description="per whole day waited")
+    waiting_cap: float = Field(default=3.0, ge=0, description="most that waiting adds")
+
+    @field_validator("urgency", "shortfall_severity")
+    @classmethod
+    def _levels_not_negative(cls, levels: dict[str, float]) -> dict[str, float]:
+        negative = sorted(level for level, points in levels.items() if points < 0)
+        if negative:
+            raise ValueError(f"levels may not weigh less than 0: {', '.join(negative)}")
+        return levels
+
+    def special_needs(self) -> dict[str, float]:
+        """The weights that what a State declares about itself must never outweigh."""
+        return {
+            "ldc": self.ldc,
+            "lldc": self.lldc,
+            "sids": self.sids,
+            "emerging_from_conflict": self.emerging_from_conflict,
+            "particular_needs": self.particular_needs,
+        }
+
+    @model_validator(mode="after")
+    def _self_declared_below_special_needs(self) -> "PriorityWeights":
+        name, smallest = min(self.special_needs().items(), key=lambda item: item[1])
+        if self.self_declared_cap >= smallest:
+            raise ValueError(
+                f"PRIORITY_WEIGHTS: self_declared_cap ({self.self_declared_cap:g}) must be below "
+                f"the smallest special-needs weight ({name} = {smallest:g}), so that declared "
+                "urgency and shortfall severity never outweigh being an LDC, LLDC, SIDS, "
+                "emerging from conflict or with particular needs"
+            )
+        return self
 
 
 class Environment(StrEnum):
@@ -47,6 +101,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_upload_bytes: int = Field(default=52_428_800, ge=1024)
     rate_limit_per_minute: int = Field(default=600, ge=0)
+    # Matching: a pairing scoring below this (of 1) is never a candidate nor proposed
+    # (MATCHING_MIN_SCORE). The type and modality, both required, give 0.25; 0.4 asks 0.15 more
+    # of languages, themes, SDG targets, geography, availability and capacity together: a
+    # remote provider speaking the one requested language passes on that alone, one speaking
+    # one of three, covering no theme, free a tenth of the window and nearly full does not.
+    matching_min_score: float = Field(default=0.4, ge=0.0, le=1.0)
     login_attempts_per_minute: int = Field(default=10, ge=1)
     redis_url: str | None = None
     cors_origins: Annotated[list[str], NoDecode] = []
@@ -58,6 +118,8 @@ class Settings(BaseSettings):
     service_targets: dict[str, int] = Field(
         default_factory=lambda: {"submitted": 10, "in_triage": 15, "accepted": 30}
     )
+    # Days a provider has to answer an offer (app/matching/lifecycle.py).
+    offer_response_days: int = Field(default=10, ge=1, le=365)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

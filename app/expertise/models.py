@@ -63,7 +63,10 @@ OCCUPYING = (AssignmentStatus.proposed, AssignmentStatus.accepted)
 
 class Assignment(Versioned, table=True):
     __tablename__ = "assignments"
-    __table_args__ = (Index("ix_assignments_provider_status", "provider_id", "status"),)
+    __table_args__ = (
+        Index("ix_assignments_provider_status", "provider_id", "status"),
+        Index("ix_assignments_status_respond_by", "status", "respond_by"),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     request_id: uuid.UUID = Field(foreign_key="assistance_requests.id", index=True)
@@ -76,3 +79,10 @@ class Assignment(Versioned, table=True):
     matching_run_id: uuid.UUID | None = Field(default=None)
     responded_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     decline_reason: str | None = Field(default=None, max_length=2000)
+    respond_by: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """The provider's answer is due by then; past it, a proposed offer is overdue."""
+    overdue_announced_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    recorded_by_id: uuid.UUID | None = Field(default=None)
+    """The officer who recorded the answer of a provider without an account."""
+    response_note: str | None = Field(default=None, sa_type=Text)
+    """How that answer was received (the officer's note)."""

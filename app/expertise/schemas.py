@@ -1,8 +1,9 @@
 import datetime as dt
 import uuid
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from app.core.pagination import Page
 from app.core.schemas import JsonBool, JsonDate, JsonInt, LanguageCode, StateCode, Strict
@@ -25,33 +26,47 @@ class Window(Strict):
         return self
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def unset() -> Any:
+    """Optional in a partial update but never null: the schema shows neither null nor a
+    default, and a null sent is 422 (`Strict.nullable`)."""
+    return Field(default=None, json_schema_extra=_no_default)
+
+
+Absent = SkipJsonSchema[None]
+
+
 class ProviderFields(Strict):
-    name: Name | None = None
-    kind: ProviderKind | None = None
-    organization: Annotated[str, Field(max_length=200)] | None = None
-    assistance_types: Annotated[list[AssistanceType], Field(max_length=20)] | None = None
-    themes: Annotated[list[Term], Field(max_length=100)] | None = None
-    sdg_targets: Annotated[list[Term], Field(max_length=100)] | None = None
-    languages: Annotated[list[LanguageCode], Field(max_length=20)] | None = None
-    states_covered: Annotated[list[StateCode], Field(max_length=200)] | None = None
-    regions_covered: Annotated[list[Region], Field(max_length=50)] | None = None
-    duty_station: Annotated[str, Field(max_length=200)] | None = None
+    """Every field optional: the shape of PATCH. Only `home_state_code` and `user_id` may be
+    cleared with null; the others take a value or are left out."""
+
+    nullable = frozenset({"home_state_code", "user_id"})
+
+    name: Name | Absent = unset()
+    kind: ProviderKind | Absent = unset()
+    organization: Annotated[str, Field(max_length=200)] | Absent = unset()
+    assistance_types: Annotated[list[AssistanceType], Field(max_length=20)] | Absent = unset()
+    themes: Annotated[list[Term], Field(max_length=100)] | Absent = unset()
+    sdg_targets: Annotated[list[Term], Field(max_length=100)] | Absent = unset()
+    languages: Annotated[list[LanguageCode], Field(max_length=20)] | Absent = unset()
+    states_covered: Annotated[list[StateCode], Field(max_length=200)] | Absent = unset()
+    regions_covered: Annotated[list[Region], Field(max_length=50)] | Absent = unset()
+    duty_station: Annotated[str, Field(max_length=200)] | Absent = unset()
     home_state_code: StateCode | None = None
-    modalities: Annotated[list[Modality], Field(max_length=3)] | None = None
-    capacity: Annotated[JsonInt, Field(ge=0, le=100)] | None = None
-    availability: Annotated[list[Window], Field(max_length=50)] | None = None
+    modalities: Annotated[list[Modality], Field(max_length=3)] | Absent = unset()
+    capacity: Annotated[JsonInt, Field(ge=0, le=100)] | Absent = unset()
+    availability: Annotated[list[Window], Field(max_length=50)] | Absent = unset()
     user_id: uuid.UUID | None = None
-    is_active: JsonBool | None = None
-    notes: Annotated[str, Field(max_length=20_000)] | None = None
+    is_active: JsonBool | Absent = unset()
+    notes: Annotated[str, Field(max_length=20_000)] | Absent = unset()
 
     @model_validator(mode="after")
-    def _no_nulls_where_a_value_is_needed(self) -> Self:
-        nullable = {"home_state_code", "user_id"}
-        cleared = sorted(f for f in self.model_fields_set - nullable if getattr(self, f) is None)
-        if cleared:
-            raise ValueError(f"{', '.join(cleared)} cannot be null")
+    def _languages_and_modalities_not_empty(self) -> Self:
         for field in ("languages", "modalities"):
-            if field in self.model_fields_set and not getattr(self, field):
+            if field in self.model_fields_set and getattr(self, field) == []:
                 raise ValueError(f"{field} needs at least one value")
         return self
 

@@ -20,6 +20,7 @@ from app.expertise.models import OCCUPYING, Assignment, Provider, ProviderKind
 from app.expertise.schemas import ProviderCreate, ProviderFields, ProviderRead
 from app.states.models import State
 from app.taxonomies.models import Theme, term_key
+from app.taxonomies.service import term_errors
 
 
 @dataclass(frozen=True)
@@ -153,31 +154,36 @@ def update_provider(
 
 
 def _checked(db: Session, values: dict[str, Any], current: Provider | None) -> dict[str, Any]:
-    """States and regions that exist; a peer State names its own State; a linked account is
-    a provider account."""
-    errors: list[str] = []
+    """Themes, SDG targets and languages as requests name them (one check for both); States
+    and regions that exist; a peer State names its own State; a linked account is a provider
+    account. Every problem is one of the 422's `errors`, at its field."""
+    errors = term_errors(db, values)
+
+    def error(field: str, msg: str) -> None:
+        errors.append({"loc": ["body", field], "msg": msg, "type": "value_error"})
+
     known_states = set(db.exec(select(State.code)).all())
-    errors += [
-        f"unknown State {c}" for c in values.get("states_covered") or [] if c not in known_states
-    ]
+    for code in values.get("states_covered") or []:
+        if code not in known_states:
+            error("states_covered", f"unknown State {code}")
     regions = {r for pair in db.exec(select(State.region, State.sub_region)).all() for r in pair}
-    errors += [
-        f"unknown region {r!r}" for r in values.get("regions_covered") or [] if r not in regions
-    ]
+    for region in values.get("regions_covered") or []:
+        if region not in regions:
+            error("regions_covered", f"unknown region {region!r}")
     kind = values.get("kind", current.kind if current else None)
     home = values.get("home_state_code", current.home_state_code if current else None)
     if home is not None and home not in known_states:
-        errors.append(f"unknown home_state_code {home}")
+        error("home_state_code", f"unknown home_state_code {home}")
     elif kind == ProviderKind.peer_state and home is None:
-        errors.append("a peer_state provider needs its home_state_code")
+        error("home_state_code", "a peer_state provider needs its home_state_code")
     if values.get("user_id"):
         user = db.get(User, uuid.UUID(str(values["user_id"])))
         if user is None or user.role is not Role.provider:
-            errors.append("user_id must name an account with the provider role")
+            error("user_id", "user_id must name an account with the provider role")
         else:
             values["user_id"] = user.id
     if errors:
-        raise UnprocessableContent("; ".join(errors))
+        raise UnprocessableContent("; ".join(e["msg"] for e in errors[:5]), errors=errors)
     return values
 
 

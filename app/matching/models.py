@@ -20,5 +20,6 @@ class MatchingRun(SQLModel, table=True):
     created_by_id: uuid.UUID | None = Field(default=None)
     total_score: float = Field(sa_type=Float)
     proposals: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
-    unmatched: list[str] = Field(default_factory=list, sa_type=JSONType)
+    # `[{"request_id", "reasons": [text]}]`; runs before the reasons: bare request ids.
+    unmatched: list[Any] = Field(default_factory=list, sa_type=JSONType)
     request_ids: list[str] = Field(default_factory=list, sa_type=JSONType)

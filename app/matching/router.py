@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from pydantic import BaseModel
 
 from app.assistance import service as assistance
@@ -16,6 +16,7 @@ from app.core.settings import Settings
 from app.expertise.models import Assignment, AssignmentStatus
 from app.lifecycle.routes import add_verb_routes
 from app.matching import service
+from app.matching.explain import language_of
 from app.matching.lifecycle import ASSIGNMENT, assignment_read
 from app.matching.schemas import (
     AssignmentCreate,
@@ -24,6 +25,7 @@ from app.matching.schemas import (
     CandidateList,
     JointActivityList,
     MatchingRunCreate,
+    MatchingRunPage,
     MatchingRunRead,
 )
 
@@ -38,10 +40,22 @@ OfficerOrProvider = Annotated[Principal, Depends(require(*OHCHR_ROLES, Role.prov
 @candidates_router.get(
     "/{request_id}/candidates", response_model=CandidateList, operation_id="list_candidates"
 )
-def list_candidates(who: Officer, db: DbSession, request_id: uuid.UUID) -> CandidateList:
-    """Every provider that can serve the request, best first, each factor's part in `reasons`."""
+def list_candidates(
+    who: Officer,
+    db: DbSession,
+    settings: AppSettings,
+    request_id: uuid.UUID,
+    response: Response,
+    accept_language: Annotated[str | None, Header(max_length=200)] = None,
+) -> CandidateList:
+    """Every provider that can serve the request at the minimum score or more, best first
+    (ties: more places left, nearer coverage, then name); each factor's part in `reasons` and,
+    in `explanation`, its weight, value, contribution and a sentence in the language of
+    `Accept-Language` (English, or French)."""
     request = assistance.get_request(db, who, request_id)
-    return CandidateList(items=service.candidates(db, request))
+    response.headers["Vary"] = "Accept-Language"
+    lang = language_of(accept_language)
+    return CandidateList(items=service.candidates(db, request, settings, lang))
 
 
 @runs_router.post(
@@ -73,6 +87,20 @@ def create_matching_run(
     )
 
 
+@runs_router.get("", response_model=MatchingRunPage, operation_id="list_matching_runs")
+def list_matching_runs(
+    _who: Officer,
+    db: DbSession,
+    settings: AppSettings,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> MatchingRunPage:
+    """Matching runs, newest first: who ran each, its total and how many proposals and
+    unmatched requests it has."""
+    items, next_cursor = service.list_runs(db, limit=limit, cursor=cursor, settings=settings)
+    return MatchingRunPage(items=items, next_cursor=next_cursor)
+
+
 @runs_router.get("/{run_id}", response_model=MatchingRunRead, operation_id="get_matching_run")
 def get_matching_run(_who: Officer, db: DbSession, run_id: uuid.UUID) -> MatchingRunRead:
     return service.run_read(service.get_run(db, run_id))
@@ -100,12 +128,16 @@ def create_assignment(
     db: DbSession,
     body: AssignmentCreate,
     request: Request,
+    settings: AppSettings,
     key: IdempotencyKey = None,
 ) -> Response:
-    """Offer an accepted request to a provider (409 beyond its capacity)."""
+    """Offer an accepted request to a provider (409 beyond its capacity), to be answered by
+    `respond_by` (`OFFER_RESPONSE_DAYS` from now)."""
 
     def create() -> tuple[BaseModel, str]:
-        assignment = service.offer(db, who, body.request_id, body.provider_id, body.matching_run_id)
+        assignment = service.offer(
+            db, who, body.request_id, body.provider_id, body.matching_run_id, settings
+        )
         return assignment_read(assignment), f"{request.url.path}/{assignment.id}"
 
     return create_once(
@@ -124,6 +156,9 @@ def list_assignments(
     settings: AppSettings,
     status: AssignmentStatus | None = None,
     request_id: uuid.UUID | None = None,
+    overdue: Annotated[
+        bool | None, Query(description="Still `proposed` past `respond_by` (or, false, not)")
+    ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> AssignmentPage:
@@ -133,6 +168,7 @@ def list_assignments(
         who,
         status=status,
         request_id=request_id,
+        overdue=overdue,
         limit=limit,
         cursor=cursor,
         settings=settings,
@@ -151,6 +187,12 @@ def get_assignment(
     return assignment_read(assignment)
 
 
+ON_BEHALF_NOTE = (
+    "An OHCHR officer records the answer of a provider without an account, with a `message` "
+    "saying how it was received (403 for a provider that has one)."
+)
+
+
 def _present(db: DbSession, who: Principal, assignment: Assignment, _: Settings) -> AssignmentRead:
     return assignment_read(assignment)
 
@@ -163,8 +205,9 @@ add_verb_routes(
     present=_present,
     response_model=AssignmentRead,
     descriptions={
-        "accept": "The provider takes the assignment; the request becomes `matched`.",
+        "accept": "The provider takes the assignment; the request becomes `matched`. "
+        + ON_BEHALF_NOTE,
         "decline": "The provider declines (`reason` optional); the capacity is freed and the "
-        "request can be offered again.",
+        "request can be offered again. " + ON_BEHALF_NOTE,
     },
 )

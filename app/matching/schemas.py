@@ -9,10 +9,20 @@ from app.core.schemas import Strict
 from app.expertise.models import AssignmentStatus
 
 
+class Explanation(BaseModel):
+    factor: str
+    weight: float
+    value: float = Field(description="the factor's value in [0, 1]")
+    contribution: float = Field(description="weight x value: its part of the score")
+    text: str = Field(description="the factor in words, in the language of Accept-Language")
+
+
 class CandidateRead(BaseModel):
     provider_id: uuid.UUID
+    provider_name: str
     score: float
     reasons: dict[str, float]
+    explanation: list[Explanation]
 
 
 class CandidateList(BaseModel):
@@ -30,14 +40,37 @@ class Proposal(BaseModel):
     score: float = Field(description="request priority x candidate score")
     candidate_score: float
     priority: float
+    provider_name: str | None = None
+    request_title: str | None = None
+    state_code: str | None = None
+
+
+class UnmatchedReasons(BaseModel):
+    request_id: uuid.UUID
+    reasons: list[str]
 
 
 class MatchingRunRead(BaseModel):
     id: uuid.UUID
     created_at: dt.datetime
+    created_by_id: uuid.UUID | None = None
     proposals: list[Proposal]
     total_score: float
     unmatched: list[uuid.UUID]
+    unmatched_reasons: list[UnmatchedReasons]
+
+
+class MatchingRunSummary(BaseModel):
+    id: uuid.UUID
+    created_at: dt.datetime
+    created_by_id: uuid.UUID | None
+    total_score: float
+    proposal_count: int
+    unmatched_count: int
+
+
+class MatchingRunPage(Page[MatchingRunSummary]):
+    pass
 
 
 class AssignmentCreate(Strict):
@@ -56,6 +89,12 @@ class AssignmentRead(BaseModel):
     matching_run_id: uuid.UUID | None
     responded_at: dt.datetime | None
     decline_reason: str | None
+    respond_by: dt.datetime | None = Field(description="The provider's answer is due by then")
+    overdue: bool = Field(description="Still `proposed` past `respond_by`")
+    recorded_by_id: uuid.UUID | None = Field(
+        description="The officer who recorded the answer of a provider without an account"
+    )
+    response_note: str | None = Field(description="How that officer received the answer")
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -67,6 +106,7 @@ class AssignmentPage(Page[AssignmentRead]):
 
 class JointActivity(BaseModel):
     request_ids: list[uuid.UUID]
+    request_titles: list[str] = Field(description="in the order of request_ids")
     state_codes: list[str]
     region: str
     assistance_type: str
@@ -74,6 +114,7 @@ class JointActivity(BaseModel):
     window_end: dt.date
     languages: list[str]
     provider_ids: list[uuid.UUID]
+    provider_names: list[str] = Field(description="in the order of provider_ids")
 
 
 class JointActivityList(BaseModel):

@@ -1,18 +1,25 @@
 """Who can serve a request, and how well: the one place where candidates are scored.
 
-Hard constraints are never broken: a candidate shares a working language with the request,
-has capacity left, is available at some point in the request's window, offers its modality,
-and a peer State never assists itself. Among those, the score in [0, 1] is the weighted sum
-of the factors below, each shown in `reasons`:
+Hard constraints are never broken: a candidate offers the requested assistance type, shares
+a working language with the request, has capacity left, is available at some point in the
+request's window, offers its modality, and a peer State never assists itself. Among those,
+the score in [0, 1] is the weighted sum of the factors below, each shown in `reasons`; a
+pairing scoring below the minimum (`Settings.matching_min_score`) is no candidate either.
 
 | factor | weight | value in [0, 1] |
 |---|---|---|
-| assistance_type | 0.30 | 1 if the provider offers the requested type |
-| thematic | 0.20 | share of the request's themes and SDG targets covered (1 if none) |
-| geography | 0.20 | 1 covers the State, 0.6 its region or sub-region, 0.3 remote only |
-| availability | 0.15 | share of the request window inside the provider's availability |
+| assistance_type | 0.20 | 1 (a hard constraint; kept so the reasons are complete) |
+| languages | 0.15 | share of the request's working languages the provider speaks |
+| thematic | 0.15 | share of the request's themes covered (1 if none) |
+| sdg_targets | 0.10 | share of the request's SDG targets covered (1 if none) |
+| geography | 0.15 | 1 covers the State, 0.6 its sub-region or region, 0.3 remote only |
+| availability | 0.10 | share of the request window inside the provider's availability |
 | modality | 0.05 | 1 (a hard constraint; kept so the reasons are complete) |
 | capacity | 0.10 | remaining capacity over total capacity |
+
+Candidates with equal scores are ordered as an officer would: more places left, then nearer
+coverage (the State, its sub-region, its region, remote), then provider name (the id only
+between two providers of the same name, so the order is always the same).
 """
 
 import datetime as dt
@@ -24,14 +31,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 WEIGHTS: dict[str, float] = {
-    "assistance_type": 0.30,
-    "thematic": 0.20,
-    "geography": 0.20,
-    "availability": 0.15,
+    "assistance_type": 0.20,
+    "languages": 0.15,
+    "thematic": 0.15,
+    "sdg_targets": 0.10,
+    "geography": 0.15,
+    "availability": 0.10,
     "modality": 0.05,
     "capacity": 0.10,
 }
-GEOGRAPHY = {"state": 1.0, "region": 0.6, "remote": 0.3}
+GEOGRAPHY = {"state": 1.0, "sub_region": 0.6, "region": 0.6, "remote": 0.3}
+# Nearer first, for ties: the State, its sub-region, its region, remote.
+NEARNESS = {"state": 0, "sub_region": 1, "region": 2, "remote": 3}
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,8 @@ class RequestNeeds:
     modality: str
     window_start: dt.date
     window_end: dt.date
+    sdg_targets: frozenset[str] = frozenset()
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,8 @@ class ProviderOffer:
     capacity: int
     occupied: int
     availability: tuple[tuple[dt.date, dt.date], ...]
+    sdg_targets: frozenset[str] = frozenset()
+    name: str = ""
 
     @property
     def remaining(self) -> int:
@@ -73,6 +88,7 @@ class Candidate:
     provider_id: str
     score: float
     reasons: dict[str, float]
+    provider_name: str = ""
 
 
 def violated_constraint(need: RequestNeeds, offer: ProviderOffer) -> str | None:
@@ -85,6 +101,8 @@ def violated_constraint(need: RequestNeeds, offer: ProviderOffer) -> str | None:
 
 def _cheap_violation(need: RequestNeeds, offer: ProviderOffer) -> str | None:
     """The constraints that need no date arithmetic, checked first because most pairs fail one."""
+    if need.assistance_type not in offer.assistance_types:
+        return "does not offer the requested assistance type"
     if not need.languages & offer.languages:
         return "no shared working language"
     if offer.remaining <= 0:
@@ -96,29 +114,50 @@ def _cheap_violation(need: RequestNeeds, offer: ProviderOffer) -> str | None:
     return None
 
 
-def score(need: RequestNeeds, offer: ProviderOffer) -> Candidate | None:
+def factor_values(need: RequestNeeds, offer: ProviderOffer) -> dict[str, float] | None:
+    """Each factor's value in [0, 1] for a pairing that breaks no hard constraint, else None."""
     if _cheap_violation(need, offer) is not None:
         return None
     days_available = _days_available(need, offer)
     if days_available == 0:
         return None
     window_days = (need.window_end - need.window_start).days + 1
-    factors = {
-        "assistance_type": 1.0 if need.assistance_type in offer.assistance_types else 0.0,
-        "thematic": len(need.themes & offer.themes) / len(need.themes) if need.themes else 1.0,
-        "geography": GEOGRAPHY[_geography(need, offer)],
+    return {
+        "assistance_type": 1.0,
+        "languages": len(need.languages & offer.languages) / len(need.languages),
+        "thematic": _share(need.themes, offer.themes),
+        "sdg_targets": _share(need.sdg_targets, offer.sdg_targets),
+        "geography": GEOGRAPHY[geography(need, offer)],
         "availability": days_available / window_days,
         "modality": 1.0,
         "capacity": offer.remaining / offer.capacity,
     }
+
+
+def _share(wanted: frozenset[str], held: frozenset[str]) -> float:
+    return len(wanted & held) / len(wanted) if wanted else 1.0
+
+
+def score(need: RequestNeeds, offer: ProviderOffer, min_score: float = 0.0) -> Candidate | None:
+    """The pairing's score and reasons; None if it breaks a hard constraint or scores below
+    `min_score`."""
+    factors = factor_values(need, offer)
+    if factors is None:
+        return None
     reasons = {name: WEIGHTS[name] * value for name, value in factors.items()}
-    return Candidate(provider_id=offer.id, score=sum(reasons.values()), reasons=reasons)
+    total = sum(reasons.values())
+    if total < min_score:
+        return None
+    return Candidate(provider_id=offer.id, score=total, reasons=reasons, provider_name=offer.name)
 
 
-def rank(need: RequestNeeds, offers: Sequence[ProviderOffer]) -> list[Candidate]:
-    """Every provider that can serve the request, best first; ties broken by id, so the same
-    data always gives the same order."""
-    return Roster(offers).rank(need)
+def rank(
+    need: RequestNeeds, offers: Sequence[ProviderOffer], min_score: float = 0.0
+) -> list[Candidate]:
+    """Every provider that can serve the request at `min_score` or more, best first; ties
+    broken by places left, nearer coverage, then name, so the same data always gives the same
+    order."""
+    return Roster(offers).rank(need, min_score)
 
 
 class _Membership:
@@ -157,6 +196,7 @@ class Roster:
         self._languages = _Membership([o.languages for o in self.offers])
         self._types = _Membership([o.assistance_types for o in self.offers])
         self._themes = _Membership([o.themes for o in self.offers])
+        self._sdgs = _Membership([o.sdg_targets for o in self.offers])
         self._states = _Membership([o.states_covered for o in self.offers])
         self._regions = _Membership([o.regions_covered for o in self.offers])
         self._modalities = _Membership([o.modalities for o in self.offers])
@@ -170,14 +210,22 @@ class Roster:
             remaining, capacity, out=np.zeros(len(remaining)), where=capacity > 0
         )
         self._starts, self._ends = _merged_windows(self.offers)
+        # Position of each provider by (name, id): the last tie-break.
+        by_name = sorted(range(len(self.offers)), key=lambda k: (self.offers[k].name, self.ids[k]))
+        self._name_order = np.empty(len(self.offers), dtype=np.int64)
+        self._name_order[by_name] = np.arange(len(self.offers))
+
+    def _days(self, need: RequestNeeds) -> NDArray[np.int64]:
+        first, last = need.window_start.toordinal(), need.window_end.toordinal()
+        overlap = np.minimum(self._ends, last) - np.maximum(self._starts, first) + 1
+        return np.asarray(np.clip(overlap, 0, None).sum(axis=1), dtype=np.int64)
 
     def _able(self, need: RequestNeeds) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
         """Which providers meet every hard constraint, and their days available in the window."""
-        first, last = need.window_start.toordinal(), need.window_end.toordinal()
-        overlap = np.minimum(self._ends, last) - np.maximum(self._starts, first) + 1
-        days = np.clip(overlap, 0, None).sum(axis=1)
+        days = self._days(need)
         able = (
-            self._languages.holds_any(need.languages)
+            self._types.holds(need.assistance_type)
+            & self._languages.holds_any(need.languages)
             & (self.remaining > 0)
             & self._modalities.holds(need.modality)
             & (self._peer_home != need.state_code)
@@ -192,46 +240,98 @@ class Roster:
             able &= self._able(need)[0]
         return [self.ids[k] for k in np.flatnonzero(able).tolist()]
 
-    def feasible(self, need: RequestNeeds) -> tuple[NDArray[np.intp], dict[str, NDArray[Any]]]:
-        """The providers (as indices into `offers`) that can serve, and each factor's value
-        for each of them (a plain number where it is the same for all)."""
+    def _coverage(self, need: RequestNeeds, indices: NDArray[np.intp]) -> NDArray[np.int64]:
+        """Each provider's `NEARNESS` to the request's State (0 the State ... 3 remote)."""
+        in_state = self._states.holds(need.state_code)[indices]
+        in_sub = self._regions.holds(need.sub_region)[indices]
+        in_region = self._regions.holds(need.region)[indices]
+        return np.asarray(
+            np.where(in_state, 0, np.where(in_sub, 1, np.where(in_region, 2, 3))), dtype=np.int64
+        )
+
+    def feasible(
+        self, need: RequestNeeds
+    ) -> tuple[NDArray[np.intp], dict[str, NDArray[Any]], NDArray[np.int64]]:
+        """The providers (as indices into `offers`) that break no hard constraint, each
+        factor's value for each of them (a plain number where it is the same for all), and
+        their coverage (`NEARNESS`)."""
         able, days = self._able(need)
         indices = np.flatnonzero(able)
-        themed = self._themes.count(need.themes)[indices] / len(need.themes) if need.themes else 1.0
-        in_state = self._states.holds(need.state_code)[indices]
-        in_region = self._regions.holds_any((need.region, need.sub_region))[indices]
+        coverage = self._coverage(need, indices)
+        geography_values = np.array(
+            [GEOGRAPHY[level] for level in sorted(NEARNESS, key=NEARNESS.__getitem__)]
+        )
         factors: dict[str, Any] = {
-            "assistance_type": self._types.holds(need.assistance_type)[indices].astype(float),
-            "thematic": themed,
-            "geography": np.where(
-                in_state,
-                GEOGRAPHY["state"],
-                np.where(in_region, GEOGRAPHY["region"], GEOGRAPHY["remote"]),
+            "assistance_type": 1.0,
+            "languages": self._languages.count(need.languages)[indices] / len(need.languages),
+            "thematic": (
+                self._themes.count(need.themes)[indices] / len(need.themes) if need.themes else 1.0
             ),
+            "sdg_targets": (
+                self._sdgs.count(need.sdg_targets)[indices] / len(need.sdg_targets)
+                if need.sdg_targets
+                else 1.0
+            ),
+            "geography": geography_values[coverage],
             "availability": days[indices] / ((need.window_end - need.window_start).days + 1),
             "modality": 1.0,
             "capacity": self._capacity_share[indices],
         }
-        return indices, factors
+        return indices, factors, coverage
 
-    def scores(self, need: RequestNeeds) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
-        """The providers that can serve (indices, ascending) and their scores."""
-        indices, factors = self.feasible(need)
-        return indices, _weighted_sum(factors, len(indices))
+    def scores(
+        self, need: RequestNeeds, min_score: float = 0.0
+    ) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+        """The providers that can serve at `min_score` or more (indices, ascending) and their
+        scores."""
+        indices, factors, _ = self.feasible(need)
+        scores = _weighted_sum(factors, len(indices))
+        kept = scores >= min_score
+        return indices[kept], scores[kept]
 
-    def rank(self, need: RequestNeeds) -> list[Candidate]:
-        indices, factors = self.feasible(need)
+    def rank(self, need: RequestNeeds, min_score: float = 0.0) -> list[Candidate]:
+        indices, factors, coverage = self.feasible(need)
         scores = _weighted_sum(factors, len(indices))
         factors = {name: np.broadcast_to(v, indices.shape) for name, v in factors.items()}
-        order = np.lexsort((indices, -scores))  # ids ascend with indices: ties go by id
+        # lexsort: the last key is the first; higher score, more places, nearer, then name.
+        order = np.lexsort((self._name_order[indices], coverage, -self.remaining[indices], -scores))
         return [
             Candidate(
                 provider_id=self.ids[indices[k]],
                 score=float(scores[k]),
                 reasons={name: WEIGHTS[name] * float(v[k]) for name, v in factors.items()},
+                provider_name=self.offers[indices[k]].name,
             )
             for k in order.tolist()
+            if scores[k] >= min_score
         ]
+
+    def eliminations(self, need: RequestNeeds, min_score: float) -> list[tuple[str, int]]:
+        """How many providers remain after each hard constraint in turn, then the minimum
+        score: `[(constraint, providers left), ...]`, stopping at the first that leaves none
+        (the constraint that eliminated the last of them)."""
+        steps: list[tuple[str, NDArray[np.bool_]]] = [
+            ("assistance_type", self._types.holds(need.assistance_type)),
+            ("languages", self._languages.holds_any(need.languages)),
+            ("modality", self._modalities.holds(need.modality)),
+            ("peer_state", self._peer_home != need.state_code),
+            ("availability", self._days(need) > 0),
+            ("capacity", self.remaining > 0),
+        ]
+        left = np.ones(len(self.offers), dtype=bool)
+        counts: list[tuple[str, int]] = []
+        for name, keeps in steps:
+            left = left & keeps
+            counts.append((name, int(left.sum())))
+            if not left.any():
+                return counts
+        _, scores = self.scores(need, min_score)
+        counts.append(("min_score", len(scores)))
+        return counts
+
+    def best_score(self, need: RequestNeeds) -> float:
+        _, scores = self.scores(need)
+        return float(scores.max()) if len(scores) else 0.0
 
 
 def _weighted_sum(factors: dict[str, NDArray[Any]], size: int) -> NDArray[np.float64]:
@@ -264,10 +364,13 @@ def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def _geography(need: RequestNeeds, offer: ProviderOffer) -> str:
+def geography(need: RequestNeeds, offer: ProviderOffer) -> str:
+    """How near the provider's coverage is to the request's State: a key of `NEARNESS`."""
     if need.state_code in offer.states_covered:
         return "state"
-    if need.region in offer.regions_covered or need.sub_region in offer.regions_covered:
+    if need.sub_region in offer.regions_covered:
+        return "sub_region"
+    if need.region in offer.regions_covered:
         return "region"
     return "remote"
 

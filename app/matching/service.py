@@ -2,7 +2,7 @@
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import partial
 from itertools import groupby
 from typing import Any
@@ -18,21 +18,30 @@ from app.core.errors import Conflict, NotFound, UnprocessableContent
 from app.core.models import utcnow
 from app.core.pagination import paginate
 from app.core.principal import Principal
-from app.core.settings import Settings
+from app.core.settings import Settings, get_settings
 from app.events.types import EventType
 from app.expertise.models import OCCUPYING, Assignment, AssignmentStatus, Provider
 from app.expertise.service import occupied
-from app.matching import scoring
-from app.matching.lifecycle import ASSIGNMENT, assignment_read
+from app.matching import explain, scoring
+from app.matching.lifecycle import (
+    ASSIGNMENT,
+    assignment_read,
+    overdue_clause,
+    response_deadline,
+)
 from app.matching.models import MatchingRun
 from app.matching.proposal import propose
 from app.matching.schemas import (
     AssignmentRead,
     CandidateRead,
+    Explanation,
     JointActivity,
     MatchingRunRead,
+    MatchingRunSummary,
     Proposal,
+    UnmatchedReasons,
 )
+from app.taxonomies.service import theme_codes
 
 
 def _offers(db: Session) -> list[scoring.ProviderOffer]:
@@ -44,13 +53,16 @@ def _offers(db: Session) -> list[scoring.ProviderOffer]:
 
 def _offers_of(db: Session, providers: Sequence[Provider]) -> list[scoring.ProviderOffer]:
     load = occupied(db, [p.id for p in providers])
+    codes = _theme_codes(db, [p.themes for p in providers])
     return [
         scoring.ProviderOffer(
             id=str(p.id),
             kind=p.kind.value,
             home_state_code=p.home_state_code,
             assistance_types=frozenset(p.assistance_types),
-            themes=frozenset(t.casefold() for t in p.themes + p.sdg_targets),
+            themes=_codes_of(codes, p.themes),
+            sdg_targets=frozenset(t.casefold() for t in p.sdg_targets),
+            name=p.name,
             languages=frozenset(p.languages),
             states_covered=frozenset(p.states_covered),
             regions_covered=frozenset(p.regions_covered),
@@ -68,6 +80,7 @@ def _offers_of(db: Session, providers: Sequence[Provider]) -> list[scoring.Provi
 
 def _needs(db: Session, requests: Sequence[AssistanceRequest]) -> dict[str, scoring.RequestNeeds]:
     states = assistance.states_of(db, [r.state_code for r in requests])
+    codes = _theme_codes(db, [r.themes for r in requests])
     return {
         str(r.id): scoring.RequestNeeds(
             id=str(r.id),
@@ -75,7 +88,9 @@ def _needs(db: Session, requests: Sequence[AssistanceRequest]) -> dict[str, scor
             region=states[r.state_code].region,
             sub_region=states[r.state_code].sub_region,
             assistance_type=r.assistance_type.value,
-            themes=frozenset(t.casefold() for t in r.themes + r.sdg_targets),
+            themes=_codes_of(codes, r.themes),
+            sdg_targets=frozenset(t.casefold() for t in r.sdg_targets),
+            title=r.title,
             languages=frozenset(r.languages),
             modality=r.modality.value,
             window_start=r.window_start,
@@ -85,11 +100,36 @@ def _needs(db: Session, requests: Sequence[AssistanceRequest]) -> dict[str, scor
     }
 
 
-def candidates(db: Session, request: AssistanceRequest) -> list[CandidateRead]:
+def _theme_codes(db: Session, term_lists: Iterable[list[str]]) -> dict[str, frozenset[str]]:
+    """The UHRI codes of every distinct theme term, so that a provider tagged `F13` meets a
+    request tagged "Women's rights" (one vocabulary: app.taxonomies.service.theme_codes)."""
+    distinct = {term for terms in term_lists for term in terms}
+    return {term: frozenset(theme_codes(db, [term])) for term in distinct}
+
+
+def _codes_of(codes: dict[str, frozenset[str]], terms: list[str]) -> frozenset[str]:
+    return frozenset().union(*(codes[term] for term in terms))
+
+
+def candidates(
+    db: Session, request: AssistanceRequest, settings: Settings, lang: str = "en"
+) -> list[CandidateRead]:
+    """Who can serve, best first, each factor explained in `lang` (`en` or `fr`)."""
     need = _needs(db, [request])[str(request.id)]
+    offers = _offers(db)
+    by_id = {o.id: o for o in offers}
     return [
-        CandidateRead(provider_id=uuid.UUID(c.provider_id), score=c.score, reasons=c.reasons)
-        for c in scoring.rank(need, _offers(db))
+        CandidateRead(
+            provider_id=uuid.UUID(c.provider_id),
+            provider_name=c.provider_name,
+            score=c.score,
+            reasons=c.reasons,
+            explanation=[
+                Explanation(**e)
+                for e in explain.explanation(need, by_id[c.provider_id], c.reasons, lang)
+            ],
+        )
+        for c in scoring.rank(need, offers, settings.matching_min_score)
     ]
 
 
@@ -114,12 +154,24 @@ def run_matching(
     views = assistance.view(db, who, requests, now=now, settings=settings)
     priorities = {str(v.id): v.priority.score for v in views if isinstance(v, OfficerRequestView)}
     needs = _needs(db, requests)
-    proposal = propose(needs, priorities, scoring.Roster(_offers(db)))
+    roster = scoring.Roster(_offers(db))
+    proposal = propose(needs, priorities, roster, settings.matching_min_score)
+    names = {o.id: o.name for o in roster.offers}
+    proposals = [
+        {
+            **p,
+            "provider_name": names[p["provider_id"]],
+            "request_title": needs[p["request_id"]].title,
+            "state_code": needs[p["request_id"]].state_code,
+        }
+        for p in proposal.proposals
+    ]
     run = MatchingRun(
         created_by_id=who.id,
         total_score=proposal.total,
-        proposals=proposal.proposals,
-        unmatched=proposal.unmatched,
+        proposals=proposals,
+        # Each unmatched request with its reasons (runs before these held bare ids).
+        unmatched=proposal.unmatched_reasons,
         request_ids=sorted(needs),
     )
     db.add(run)
@@ -135,14 +187,55 @@ def run_matching(
     return run
 
 
+def _unmatched(run: MatchingRun) -> list[UnmatchedReasons]:
+    """`unmatched` holds `{"request_id", "reasons"}` (older runs: bare ids, no reasons)."""
+    return [
+        UnmatchedReasons(request_id=uuid.UUID(u), reasons=[])
+        if isinstance(u, str)
+        else UnmatchedReasons(**u)
+        for u in run.unmatched
+    ]
+
+
 def run_read(run: MatchingRun) -> MatchingRunRead:
+    unmatched = _unmatched(run)
     return MatchingRunRead(
         id=run.id,
         created_at=run.created_at,
+        created_by_id=run.created_by_id,
         total_score=run.total_score,
         proposals=[Proposal(**p) for p in run.proposals],
-        unmatched=[uuid.UUID(r) for r in run.unmatched],
+        unmatched=[u.request_id for u in unmatched],
+        unmatched_reasons=unmatched,
     )
+
+
+def run_summary(run: MatchingRun) -> MatchingRunSummary:
+    return MatchingRunSummary(
+        id=run.id,
+        created_at=run.created_at,
+        created_by_id=run.created_by_id,
+        total_score=run.total_score,
+        proposal_count=len(run.proposals),
+        unmatched_count=len(run.unmatched),
+    )
+
+
+def list_runs(
+    db: Session, *, limit: int, cursor: str | None, settings: Settings
+) -> tuple[list[MatchingRunSummary], str | None]:
+    """Every matching run, newest first."""
+    rows, next_cursor = paginate(
+        db,
+        select(MatchingRun),
+        [MatchingRun.created_at, MatchingRun.id],
+        limit=limit,
+        cursor=cursor,
+        settings=settings,
+        list_name="list_matching_runs",
+        descending=True,
+    )
+    return [run_summary(r) for r in rows], next_cursor
 
 
 def get_run(db: Session, run_id: uuid.UUID) -> MatchingRun:
@@ -158,8 +251,10 @@ def offer(
     request_id: uuid.UUID,
     provider_id: uuid.UUID,
     run_id: uuid.UUID | None = None,
+    settings: Settings | None = None,
 ) -> Assignment:
-    """Offer an accepted request to a provider who can serve it and has capacity left."""
+    """Offer an accepted request to a provider who can serve it and has capacity left, to be
+    answered within `OFFER_RESPONSE_DAYS`."""
     # Locks, request first then provider, so that racing offers queue and see each other.
     visible = assistance.get_request(db, who, request_id)
     request = _locked(db, AssistanceRequest, visible.id)
@@ -182,13 +277,14 @@ def offer(
     broken = scoring.violated_constraint(need, offer_)
     if broken is not None:
         raise Conflict(f"{provider.name} cannot serve this request: {broken}")
-    candidate = scoring.score(need, offer_)
+    candidate = scoring.score(need, offer_)  # no minimum: the officer chose this provider
     assignment = Assignment(
         request_id=request.id,
         provider_id=provider.id,
         offered_by_id=who.id,
         score=candidate.score if candidate else None,
         matching_run_id=run_id,
+        respond_by=response_deadline(utcnow(), settings or get_settings()),
     )
     db.add(assignment)
     ASSIGNMENT.announce(db, who, assignment, EventType.assignment_offered)
@@ -220,6 +316,7 @@ def list_assignments(
     *,
     status: AssignmentStatus | None,
     request_id: uuid.UUID | None,
+    overdue: bool | None = None,
     limit: int,
     cursor: str | None,
     settings: Settings,
@@ -229,6 +326,8 @@ def list_assignments(
         statement = statement.where(Assignment.status == status)
     if request_id is not None:
         statement = statement.where(Assignment.request_id == request_id)
+    if overdue is not None:
+        statement = statement.where(overdue_clause(utcnow(), overdue))
     keys = [Assignment.created_at, Assignment.id]
     rows, next_cursor = paginate(
         db,
@@ -305,14 +404,18 @@ def _joint(
 ) -> JointActivity:
     window = _common_window(group)
     assert window is not None
-    able = roster.able_for_all(group, assistance_type)
+    able = sorted(roster.able_for_all(group, assistance_type), key=uuid.UUID)
+    names = {o.id: o.name for o in roster.offers}
+    members = sorted(group, key=lambda n: uuid.UUID(n.id))
     return JointActivity(
-        request_ids=sorted(uuid.UUID(n.id) for n in group),
+        request_ids=[uuid.UUID(n.id) for n in members],
+        request_titles=[n.title for n in members],
+        provider_names=[names[p] for p in able],
         region=area,
         assistance_type=assistance_type,
         window_start=window[0],
         window_end=window[1],
         languages=sorted(_common_languages(group)),
-        provider_ids=sorted(uuid.UUID(p) for p in able),
+        provider_ids=[uuid.UUID(p) for p in able],
         state_codes=sorted({n.state_code for n in group}),
     )

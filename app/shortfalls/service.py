@@ -4,9 +4,10 @@ Who sees what is `app.lifecycle.visibility.visible`; every query starts from it.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -69,8 +70,24 @@ SHORTFALL: Kind[Shortfall] = Kind(
 )
 
 
+Widening = Callable[[Principal], ColumnElement[bool] | None]
+_ALSO_SEEN: list[Widening] = []
+
+
+def also_seen(widening: Widening) -> None:
+    """Register who else sees a shortfall beyond `visible()` (a provider: those linked to the
+    requests offered to it), declared by the domain that knows, above this one."""
+    if widening not in _ALSO_SEEN:
+        _ALSO_SEEN.append(widening)
+
+
+def _scope(who: Principal | None) -> ColumnElement[bool]:
+    also = [] if who is None else [clause for w in _ALSO_SEEN if (clause := w(who)) is not None]
+    return visible(Shortfall, who, *also)
+
+
 def _visible(who: Principal | None) -> SelectOfScalar[Shortfall]:
-    return select(Shortfall).where(visible(Shortfall, who))
+    return select(Shortfall).where(_scope(who))
 
 
 def list_shortfalls(
@@ -116,7 +133,7 @@ def list_shortfalls(
 
 
 def get_shortfall(db: Session, who: Principal | None, shortfall_id: uuid.UUID) -> Shortfall:
-    return find(db, Shortfall, shortfall_id, visible(Shortfall, who), "shortfall")
+    return find(db, Shortfall, shortfall_id, _scope(who), "shortfall")
 
 
 def get_own_shortfall(db: Session, who: Principal, shortfall_id: uuid.UUID) -> Shortfall:

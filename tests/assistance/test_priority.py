@@ -1,5 +1,6 @@
-"""The triage queue in priority order: LDC, SIDS, conflict, shortfall severity and waiting time
-raise a request; every part is shown to officers; weights come from the settings."""
+"""The triage queue in priority order: LDC, LLDC, SIDS, conflict, particular needs, the
+self-declared urgency and shortfall severity (capped together) and waiting time raise a request;
+every part is shown to officers with its weight and a sentence; weights come from the settings."""
 
 import datetime as dt
 from typing import Any
@@ -29,6 +30,7 @@ from tests.factories import auth, make_user
 
 PARTS = {
     "ldc",
+    "lldc",
     "sids",
     "emerging_from_conflict",
     "particular_needs",
@@ -57,9 +59,22 @@ def _officer(db: Session, settings: Settings) -> Headers:
     return auth(settings, make_user(db, role=Role.ohchr_officer))
 
 
+def _explained(item: dict[str, Any], part: str) -> dict[str, Any]:
+    (found,) = [p for p in item["priority"]["explanation"] if p["part"] == part]
+    return found
+
+
 def _assert_explained(item: dict[str, Any]) -> None:
-    assert set(item["priority"]["parts"]) == PARTS
-    assert item["priority"]["score"] == pytest.approx(sum(item["priority"]["parts"].values()))
+    priority = item["priority"]
+    assert set(priority["parts"]) == PARTS
+    assert priority["score"] == pytest.approx(sum(priority["parts"].values()))
+    explanation = priority["explanation"]
+    assert [part["part"] for part in explanation] == list(priority["parts"])
+    for part in explanation:
+        assert set(part) == {"part", "points", "text", "weight"}
+        assert part["text"] and isinstance(part["weight"], float)
+        assert part["points"] == priority["parts"][part["part"]]
+    assert priority["score"] == pytest.approx(sum(part["points"] for part in explanation))
 
 
 def test_an_ldc_request_outranks_an_identical_one_from_a_non_ldc(
@@ -126,10 +141,18 @@ def test_a_request_behind_a_critical_shortfall_outranks_one_behind_a_low_one(
     queue = _queue(client, _officer(db, settings))
 
     assert ids({"items": queue}) == [str(on_critical.id), str(on_low.id)]
-    weights = settings.priority_weights.shortfall_severity
-    assert [item["priority"]["parts"]["shortfall_severity"] for item in queue] == [
-        weights["critical"],
-        weights["low"],
+    weights = settings.priority_weights
+    declared = [
+        item["priority"]["parts"]["urgency"] + item["priority"]["parts"]["shortfall_severity"]
+        for item in queue
+    ]
+    # Medium urgency with a critical shortfall reaches the cap; with a low one it stays below.
+    assert declared == pytest.approx(
+        [weights.self_declared_cap, weights.urgency["medium"] + weights.shortfall_severity["low"]]
+    )
+    assert [_explained(item, "shortfall_severity")["weight"] for item in queue] == [
+        weights.shortfall_severity["critical"],
+        weights.shortfall_severity["low"],
     ]
 
 
@@ -167,21 +190,25 @@ def test_the_queue_is_ordered_by_score_with_every_part_shown(
 
 
 def _ldc_now_and_non_ldc_long_waiting(db: Session) -> tuple[AssistanceRequest, AssistanceRequest]:
-    """NPL just submitted (LDC 3.0) against FRA waiting 40 days (waiting 2.0)."""
-    return _submitted(db, "NPL", days_ago=0.01), _submitted(db, "FRA", days_ago=40)
+    """BGD just submitted (LDC 3.0) against FRA waiting 40 days (waiting 2.0)."""
+    return _submitted(db, "BGD", days_ago=0.01), _submitted(db, "FRA", days_ago=40)
+
+
+# The self-declared cap must stay below every special-needs weight.
+LDC_WEIGHS_ONE = {"ldc": 1.0, "self_declared_cap": 0.5}
 
 
 def test_priority_weights_from_the_settings_change_the_order(
     client: TestClient, client_with: ClientWith, db: Session, settings: Settings
 ) -> None:
     officer = _officer(db, settings)
-    nepal, france = _ldc_now_and_non_ldc_long_waiting(db)
-    assert ids({"items": _queue(client, officer)}) == [str(nepal.id), str(france.id)]
+    bangladesh, france = _ldc_now_and_non_ldc_long_waiting(db)
+    assert ids({"items": _queue(client, officer)}) == [str(bangladesh.id), str(france.id)]
 
-    with client_with(priority_weights={"ldc": 1.0}) as reweighted:
+    with client_with(priority_weights=LDC_WEIGHS_ONE) as reweighted:
         queue = _queue(reweighted, officer)
 
-    assert ids({"items": queue}) == [str(france.id), str(nepal.id)]
+    assert ids({"items": queue}) == [str(france.id), str(bangladesh.id)]
     assert queue[1]["priority"]["parts"]["ldc"] == 1.0
 
 
@@ -189,11 +216,11 @@ def test_priority_weights_from_the_settings_apply_to_one_request_too(
     client_with: ClientWith, db: Session, settings: Settings
 ) -> None:
     officer = _officer(db, settings)
-    nepal, _ = _ldc_now_and_non_ldc_long_waiting(db)
+    bangladesh, _ = _ldc_now_and_non_ldc_long_waiting(db)
 
-    with client_with(priority_weights={"ldc": 1.0}) as reweighted:
-        (listed,) = [i for i in _queue(reweighted, officer) if i["id"] == str(nepal.id)]
-        one = reweighted.get(f"{REQUESTS}/{nepal.id}", headers=officer).json()
+    with client_with(priority_weights=LDC_WEIGHS_ONE) as reweighted:
+        (listed,) = [i for i in _queue(reweighted, officer) if i["id"] == str(bangladesh.id)]
+        one = reweighted.get(f"{REQUESTS}/{bangladesh.id}", headers=officer).json()
 
     assert listed["priority"]["parts"]["ldc"] == 1.0
     assert one["priority"]["parts"]["ldc"] == 1.0

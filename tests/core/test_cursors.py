@@ -64,6 +64,7 @@ SIGNED_FOR = {
     "list_recommendation_imports": "-created_at,-id",
     "list_recommendation_clusters": "created_at,id",
     "list_assignments": "created_at,id",
+    "list_matching_runs": "-created_at,-id",
     "list_assistance_messages": "created_at,id",
     "list_assistance_requests?sort=created": "created_at,id",
     "list_assistance_requests?sort=priority": "computed:priority",
@@ -214,8 +215,8 @@ def cursors(
 
 
 def _second_pages(client: TestClient, world: World, database: ConnectionDatabase) -> str:
-    """A thread of messages, a second API client and cluster, and import reports; the id of
-    the request that holds the thread."""
+    """A thread of messages, a second API client, matching run and cluster, and import
+    reports; the id of the request that holds the thread."""
     focal, officer = world.headers("state_focal_point"), world.headers("ohchr_officer")
     admin = world.headers("ohchr_admin")
 
@@ -234,6 +235,7 @@ def _second_pages(client: TestClient, world: World, database: ConnectionDatabase
     ):
         created(f"/assistance-requests/{request['id']}/messages", body, headers)
     created("/api-clients", {"name": "Second tracker", "role": "ohchr_officer"}, admin)
+    created("/matching-runs", {}, officer)
     recommendations = world.ids[f"recommendations:{HOME}"]
     created(
         "/recommendation-clusters",

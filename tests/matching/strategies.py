@@ -19,7 +19,8 @@ LANGUAGES = ("en", "fr", "es", "ar")
 MODALITIES = ("remote", "in_country", "regional")
 KINDS = ("peer_state", "consultant", "un_agency")
 TYPES = ("legislative_review", "nmrf_support", "training_of_officials")
-THEMES = ("a1", "b2", "d7", "16.3")
+THEMES = ("a1", "b2", "d7")
+SDG_TARGETS = ("16.3", "5.1")
 # (code, region, sub-region), as the reference data has them
 STATES = (
     ("WSM", "Oceania", "Polynesia"),
@@ -76,6 +77,8 @@ def decode_need(gene: int, request_id: str = "r0") -> RequestNeeds:
         modality=bits.choice(MODALITIES),
         window_start=start,
         window_end=end,
+        sdg_targets=bits.subset(SDG_TARGETS),
+        title=f"Request {request_id}",
     )
 
 
@@ -103,6 +106,8 @@ def decode_offer(gene: int, provider_id: str = "p0") -> ProviderOffer:
         capacity=capacity,
         occupied=occupied,
         availability=tuple(bits.window(longest=90) for _ in range(bits.below(4) or 1)),
+        sdg_targets=bits.subset(SDG_TARGETS),
+        name=f"Provider {bits.below(3)}",  # names collide, so that the id breaks the last ties
     )
 
 

@@ -252,7 +252,8 @@ def days_available(need: RequestNeeds, offer: ProviderOffer) -> int:
 
 def can_serve(need: RequestNeeds, offer: ProviderOffer) -> bool:
     return (
-        bool(need.languages & offer.languages)
+        need.assistance_type in offer.assistance_types
+        and bool(need.languages & offer.languages)
         and offer.capacity - offer.occupied > 0
         and days_available(need, offer) > 0
         and need.modality in offer.modalities

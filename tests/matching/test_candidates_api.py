@@ -42,7 +42,7 @@ def test_candidates_are_ranked_with_their_reasons(
     regional = create_provider(
         client,
         caller,
-        assistance_types=["legislative_review"],
+        assistance_types=["legislative_review", "training_of_officials"],
         regions_covered=["Southern Asia"],
         availability=HALF_THE_WINDOW,
     )
@@ -56,13 +56,15 @@ def test_candidates_are_ranked_with_their_reasons(
         assert math.isclose(candidate["score"], sum(candidate["reasons"].values()), abs_tol=1e-12)
         assert 0 <= candidate["score"] <= 1
     assert ranked[0]["score"] == pytest.approx(1.0)
-    assert ranked[1]["reasons"]["geography"] == pytest.approx(0.2 * 0.3)  # remote only
+    assert ranked[1]["reasons"]["geography"] == pytest.approx(0.15 * 0.3)  # remote only
     assert ranked[2]["reasons"] == pytest.approx(
         {
-            "assistance_type": 0.0,
-            "thematic": 0.2,
-            "geography": 0.2 * 0.6,
-            "availability": 0.15 * 0.5,
+            "assistance_type": 0.2,
+            "languages": 0.15,
+            "thematic": 0.15,
+            "sdg_targets": 0.1,
+            "geography": 0.15 * 0.6,
+            "availability": 0.1 * 0.5,
             "modality": 0.05,
             "capacity": 0.1,
         }
@@ -80,6 +82,7 @@ def test_providers_breaking_a_hard_constraint_are_not_candidates(
     offer(client, caller, other_request, busy["id"])
     excluded = {
         "wrong language": create_provider(client, caller, languages=["fr", "es"]),
+        "wrong type": create_provider(client, caller, assistance_types=["nmrf_support"]),
         "no capacity": create_provider(client, caller, capacity=0),
         "capacity taken": busy,
         "window missed": create_provider(

@@ -101,11 +101,17 @@ def test_the_run_is_the_optimum_over_every_candidate(
     """The greedy answer (the most urgent request takes the best provider) is not optimal
     here; the run must find the best total found by enumeration."""
     caller = officer(db, settings)
-    urgent = stored_request(db, state="NPL", urgency="critical")
+    urgent = stored_request(db, state="NPL", urgency="critical", languages=["en", "ne"])
     narrow = stored_request(db, state="WSM", urgency="high", languages=["sm"])
-    both = create_provider(client, caller, capacity=1, languages=["en", "sm"])
+    both = create_provider(client, caller, capacity=1, languages=["en", "ne", "sm"])
+    # In Nepal, but English only and free for half the window: a little behind `both` for the
+    # urgent request, which greedy therefore gives `both`, leaving the narrow one nobody.
     create_provider(
-        client, caller, capacity=1, states_covered=["NPL"], assistance_types=["nmrf_support"]
+        client,
+        caller,
+        capacity=1,
+        states_covered=["NPL"],
+        availability=[{"start": "2029-06-01", "end": "2030-02-14"}],
     )
 
     result = run(client, caller)

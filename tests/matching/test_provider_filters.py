@@ -45,6 +45,7 @@ def roster(client: TestClient, db: Session, settings: Settings) -> tuple[Headers
     db.add(Theme(code="F4", name="Women's rights", key=term_key("Women's rights")))
     name = "Acceptance of international norms"
     db.add(Theme(code="A12", name=name, key=term_key(name)))
+    db.add(Theme(code=None, name="Open data", key=term_key("Open data")))
     db.flush()
     headers = officer(db, settings)
     ids = {

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from app.core.principal import Role
 from app.core.settings import Settings
 from app.expertise.models import Provider
+from app.taxonomies.models import Theme, term_key
 from tests.core.test_problems import assert_problem
 from tests.factories import make_user
 from tests.matching.support import (
@@ -30,6 +31,8 @@ def stored_names(db: Session) -> set[str]:
 def test_officers_and_admins_add_providers(
     client: TestClient, db: Session, settings: Settings, role: Role
 ) -> None:
+    db.add(Theme(code=None, name="Women's rights", key=term_key("Women's rights")))
+    db.flush()
     body = provider_body(
         kind="peer_state",
         home_state_code="nzl",

@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 
 from app.matching.optimizer import solve
 from app.matching.scoring import (
+    NEARNESS,
     WEIGHTS,
     ProviderOffer,
     RequestNeeds,
+    geography,
     rank,
     score,
     violated_constraint,
@@ -25,6 +27,7 @@ DAY = dt.date(2030, 5, 1)
 
 
 def assert_serves(need: RequestNeeds, offer: ProviderOffer) -> None:
+    assert need.assistance_type in offer.assistance_types, "assistance type not offered"
     assert need.languages & offer.languages, "no shared working language"
     assert offer.capacity - offer.occupied > 0, "no capacity left"
     assert days_available(need, offer) > 0, "no day of the window available"
@@ -59,13 +62,19 @@ def test_a_constraint_is_named_exactly_when_the_pair_is_infeasible(
 
 @EXAMPLES
 @given(need=needs, roster=rosters())
-def test_rank_orders_unit_scores_that_sum_their_reasons_by_score_then_id(
+def test_rank_orders_unit_scores_that_sum_their_reasons_by_score_then_places_coverage_name(
     need: RequestNeeds, roster: list[ProviderOffer]
 ) -> None:
+    by_id = {o.id: o for o in roster}
     ranked = rank(need, roster)
+
+    def tie_key(provider_id: str) -> tuple[int, int, str, str]:
+        offer = by_id[provider_id]
+        return (-offer.remaining, NEARNESS[geography(need, offer)], offer.name, offer.id)
+
     for ahead, behind in pairwise(ranked):
         assert ahead.score > behind.score or (
-            ahead.score == behind.score and ahead.provider_id < behind.provider_id
+            ahead.score == behind.score and tie_key(ahead.provider_id) < tie_key(behind.provider_id)
         )
     for candidate in ranked:
         assert 0.0 <= candidate.score <= 1.0
