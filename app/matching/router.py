@@ -68,6 +68,7 @@ def create_matching_run(
     request: Request,
     body: Annotated[MatchingRunCreate | None, Body()] = None,
     key: IdempotencyKey = None,
+    accept_language: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
     """The optimal proposal over all accepted, unassigned requests (or the given ones):
     maximal total of priority x candidate score within every provider's capacity. Nothing is
@@ -76,7 +77,8 @@ def create_matching_run(
 
     def create() -> tuple[BaseModel, str]:
         run = service.run_matching(db, who, settings, options.request_ids)
-        return service.run_read(run), f"{request.url.path}/{run.id}"
+        shown = service.run_read(run, language_of(accept_language))
+        return shown, f"{request.url.path}/{run.id}"
 
     return create_once(
         db,
@@ -102,8 +104,14 @@ def list_matching_runs(
 
 
 @runs_router.get("/{run_id}", response_model=MatchingRunRead, operation_id="get_matching_run")
-def get_matching_run(_who: Officer, db: DbSession, run_id: uuid.UUID) -> MatchingRunRead:
-    return service.run_read(service.get_run(db, run_id))
+def get_matching_run(
+    _who: Officer,
+    db: DbSession,
+    run_id: uuid.UUID,
+    accept_language: Annotated[str | None, Header(max_length=200)] = None,
+) -> MatchingRunRead:
+    """The run's proposals, each with why (English, or French by `Accept-Language`)."""
+    return service.run_read(service.get_run(db, run_id), language_of(accept_language))
 
 
 @joint_router.get("", response_model=JointActivityList, operation_id="list_joint_activities")

@@ -43,6 +43,9 @@ class Proposal(BaseModel):
     provider_name: str | None = None
     request_title: str | None = None
     state_code: str | None = None
+    explanation: list[Explanation] = Field(
+        default=[], description="Why this provider: every factor, in the language asked"
+    )
 
 
 class UnmatchedReasons(BaseModel):

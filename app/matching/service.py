@@ -156,13 +156,14 @@ def run_matching(
     needs = _needs(db, requests)
     roster = scoring.Roster(_offers(db))
     proposal = propose(needs, priorities, roster, settings.matching_min_score)
-    names = {o.id: o.name for o in roster.offers}
+    offers = {o.id: o for o in roster.offers}
     proposals = [
         {
             **p,
-            "provider_name": names[p["provider_id"]],
+            "provider_name": offers[p["provider_id"]].name,
             "request_title": needs[p["request_id"]].title,
             "state_code": needs[p["request_id"]].state_code,
+            "explanation": _explained(needs[p["request_id"]], offers[p["provider_id"]]),
         }
         for p in proposal.proposals
     ]
@@ -187,6 +188,16 @@ def run_matching(
     return run
 
 
+def _explained(need: scoring.RequestNeeds, offer: scoring.ProviderOffer) -> dict[str, Any]:
+    """Every factor of a proposed pairing in words, kept with the run in both languages."""
+    candidate = scoring.score(need, offer)
+    assert candidate is not None  # proposals are drawn from scored pairings
+    return {
+        lang: explain.explanation(need, offer, candidate.reasons, lang)
+        for lang in explain.LANGUAGES
+    }
+
+
 def _unmatched(run: MatchingRun) -> list[UnmatchedReasons]:
     """`unmatched` holds `{"request_id", "reasons"}` (older runs: bare ids, no reasons)."""
     return [
@@ -197,14 +208,21 @@ def _unmatched(run: MatchingRun) -> list[UnmatchedReasons]:
     ]
 
 
-def run_read(run: MatchingRun) -> MatchingRunRead:
+def run_read(run: MatchingRun, lang: str = "en") -> MatchingRunRead:
+    """The run, each proposal's factors in words in `lang` (runs before these had none)."""
     unmatched = _unmatched(run)
     return MatchingRunRead(
         id=run.id,
         created_at=run.created_at,
         created_by_id=run.created_by_id,
         total_score=run.total_score,
-        proposals=[Proposal(**p) for p in run.proposals],
+        proposals=[
+            Proposal(
+                **{k: v for k, v in p.items() if k != "explanation"},
+                explanation=p.get("explanation", {}).get(lang, []),
+            )
+            for p in run.proposals
+        ],
         unmatched=[u.request_id for u in unmatched],
         unmatched_reasons=unmatched,
     )

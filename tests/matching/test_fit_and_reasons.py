@@ -147,6 +147,28 @@ def test_each_candidate_explains_every_factor_in_english_or_french(
     assert texts["languages"] == "speaks English (requested)"
 
 
+def test_every_proposal_of_a_run_says_why_in_english_or_french(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    """An officer reading a run can say, for every proposal, why that provider: one sentence
+    per factor, as the candidates list gives it."""
+    caller = officer(db, settings)
+    request_id = stored_request(db, state="BGD", languages=["bn", "en"])
+    create_provider(client, caller, name="Zia Adviser", languages=["bn", "en"])
+    expected = {e["factor"]: e for e in candidates(client, caller, request_id)[0]["explanation"]}
+
+    made = run(client, caller)
+    again = client.get(f"{RUNS}/{made['id']}", headers={**caller, "Accept-Language": "fr"})
+
+    (proposal,) = made["proposals"]
+    assert {e["factor"]: e for e in proposal["explanation"]} == expected
+    (proposition,) = again.json()["proposals"]
+    assert [e["factor"] for e in proposition["explanation"]] == list(WEIGHTS)
+    textes = {e["factor"]: e["text"] for e in proposition["explanation"]}
+    assert textes["assistance_type"] != expected["assistance_type"]["text"]
+    assert all(textes.values())
+
+
 def test_matching_runs_are_listed_newest_first_for_officers_only(
     client: TestClient, db: Session, settings: Settings
 ) -> None:
