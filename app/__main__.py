@@ -97,6 +97,34 @@ def cmd_import_recommendations(args: argparse.Namespace) -> int:
     return 0 if shown.status == "succeeded" else 1
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    import signal
+
+    from app.core.logging import configure_logging
+    from app.worker import build_worker
+
+    settings = get_settings()
+    if args.concurrency:
+        settings = settings.model_copy(update={"worker_concurrency": args.concurrency})
+    configure_logging(settings.log_level)
+    worker = build_worker(settings, Database.from_url(settings.database_url))
+
+    def stop(signum: int, _frame: object) -> None:
+        # Finish (or release) the jobs in hand, claim no more, then exit.
+        worker.stop.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(
+        f"worker {worker.name}: {settings.worker_concurrency} thread(s), "
+        f"jobs: {', '.join(sorted(worker.kinds)) or 'none'}",
+        file=sys.stderr,
+    )
+    worker.serve()
+    worker.database.dispose()
+    return 0
+
+
 def cmd_openapi(args: argparse.Namespace) -> int:
     import json
 
@@ -151,6 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument(
         "--dry-run", action="store_true", help="report what would change; write nothing"
     )
+    work = commands.add_parser(
+        "worker", help="run background jobs (imports, matching, webhooks, reminders)"
+    )
+    work.add_argument(
+        "--concurrency", type=int, help="jobs run at once (WORKER_CONCURRENCY, default 2)"
+    )
     document = commands.add_parser("openapi", help="write the OpenAPI document")
     document.add_argument("--output", help="a file to write; standard output when omitted")
     return parser
@@ -161,6 +195,7 @@ HANDLERS = {
     "create-user": cmd_create_user,
     "seed-demo": cmd_seed_demo,
     "import-recommendations": cmd_import_recommendations,
+    "worker": cmd_worker,
     "openapi": cmd_openapi,
 }
 

@@ -1,6 +1,7 @@
 """The ASGI application: `uvicorn app.main:app`."""
 
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import cache
 
@@ -27,6 +28,7 @@ from app.core.ratelimit import RateLimitMiddleware
 from app.core.security import prepare_decoy_hash
 from app.core.settings import Settings, get_settings
 from app.expertise.router import router as providers_router
+from app.jobs.router import router as jobs_router
 from app.matching.lifecycle import release_assignments
 from app.matching.router import assignments_router, candidates_router, joint_router, runs_router
 from app.progress.overview import router as overview_router
@@ -35,6 +37,7 @@ from app.recommendations.router import catalogue_router, clusters_router, import
 from app.shortfalls.router import router as shortfalls_router
 from app.states.router import router as states_router
 from app.taxonomies.router import router as taxonomies_router
+from app.worker import build_worker, job_kinds
 
 API_PREFIX = "/api/v1"
 DESCRIPTION = """
@@ -67,6 +70,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     assignments_router,
     joint_router,
     audit_router,
+    jobs_router,
 )
 
 
@@ -90,7 +94,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         prepare_decoy_hash()  # so the first unknown-account sign-in costs what the others do
+        stop_worker = _start_worker(app) if settings.runs_worker_in_process else None
         yield
+        if stop_worker is not None:
+            stop_worker()
         app.state.database.dispose()
 
     app = FastAPI(
@@ -106,6 +113,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = database
     app.state.load_principal = load_principal
+    app.state.job_kinds = job_kinds()
     install_problem_handlers(app)
     app.include_router(health_router)
     app.include_router(metrics_router)
@@ -142,6 +150,20 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app
+
+
+def _start_worker(app: FastAPI) -> Callable[[], None]:
+    """The development default: a worker on a background thread of the web process, so that
+    the one serve command also runs imports, matching runs, deliveries and reminders."""
+    worker = build_worker(app.state.settings, app.state.database)
+    thread = threading.Thread(target=worker.serve, name="worker", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        worker.stop.set()
+        thread.join(timeout=app.state.settings.worker_lease_seconds)
+
+    return stop
 
 
 @cache

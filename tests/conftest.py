@@ -27,11 +27,13 @@ TEST_SECRET = "test-secret-" + "x" * 40
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
     """Rate limiting is off unless a test turns it on: the suite's many anonymous requests all
-    come from one test-client address through one shared app."""
+    come from one test-client address through one shared app. No worker runs inside the app:
+    tests run the jobs they queue with `run_jobs` (tests/jobs/support.py), when they choose."""
     values: dict[str, object] = {
         "database_url": database_url,
         "jwt_secret": TEST_SECRET,
         "rate_limit_per_minute": 0,
+        "worker_in_process": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -70,9 +70,9 @@ def _headers(body: dict[str, Any], location: str | None) -> dict[str, str]:
     return headers
 
 
-def created_response(obj: BaseModel, location: str) -> JSONResponse:
+def created_response(obj: BaseModel, location: str, status_code: int = 201) -> JSONResponse:
     body = obj.model_dump(mode="json")
-    return JSONResponse(body, status_code=201, headers=_headers(body, location))
+    return JSONResponse(body, status_code=status_code, headers=_headers(body, location))
 
 
 def create_once(
@@ -83,13 +83,15 @@ def create_once(
     request_fingerprint: str,
     create: Callable[[], Created],
     never_replayed: frozenset[str] = frozenset(),
+    status_code: int = 201,
 ) -> JSONResponse:
-    """Run `create` unless this owner already used `key`; answer 201 or replay the first answer.
+    """Run `create` unless this owner already used `key`; answer `status_code` (201, or 202 for
+    work queued as a job) or replay the first answer.
 
     Fields in `never_replayed` (secrets shown once) are not stored, so a replay omits them.
     """
     if key is None:
-        return created_response(*create())
+        return created_response(*create(), status_code=status_code)
     existing = _live_record(db, owner, key)
     if existing is not None:
         return _replay(existing, request_fingerprint)
@@ -97,24 +99,29 @@ def create_once(
         with db.begin_nested():
             obj, location = create()
             kept = obj.model_dump(mode="json", exclude=set(never_replayed))
-            db.add(_record(owner, key, request_fingerprint, kept, location))
+            db.add(_record(owner, key, request_fingerprint, kept, location, status_code))
             db.flush()
     except IntegrityError:
         existing = _live_record(db, owner, key)
         if existing is None:
             raise
         return _replay(existing, request_fingerprint)
-    return created_response(obj, location)
+    return created_response(obj, location, status_code)
 
 
 def _record(
-    owner: str, key: str, request_fingerprint: str, body: dict[str, Any], location: str
+    owner: str,
+    key: str,
+    request_fingerprint: str,
+    body: dict[str, Any],
+    location: str,
+    status_code: int,
 ) -> IdempotencyRecord:
     return IdempotencyRecord(
         owner=owner,
         key=key,
         fingerprint=request_fingerprint,
-        status_code=201,
+        status_code=status_code,
         body=body,
         location=location,
     )

@@ -201,7 +201,7 @@ def _declare_headers(app: FastAPI, document: dict[str, Any]) -> None:
             headers = dict(REQUEST_ID)
             if limited:
                 headers |= RATE_LIMIT
-            if status == "201":
+            if status in ("201", "202"):
                 headers |= CREATED | (REPLAYED if takes_key else {})
             if status in ("200", "201") and _is_versioned(response, schemas):
                 headers |= ETAG

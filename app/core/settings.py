@@ -121,6 +121,21 @@ class Settings(BaseSettings):
     # Days a provider has to answer an offer (app/matching/lifecycle.py).
     offer_response_days: int = Field(default=10, ge=1, le=365)
 
+    # Background work (app/jobs): unset, the web process runs a worker in development only.
+    worker_in_process: bool | None = None
+    worker_concurrency: int = Field(default=2, ge=1, le=64)
+    worker_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    worker_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    # Push (app/webhooks): the address resources are linked from in events, e.g.
+    # `https://item10.ohchr.org`; empty links by path alone (`/api/v1/...`).
+    public_url: str = ""
+    webhook_allow_private_addresses: bool = False
+    webhook_disable_after_days: float = Field(default=3.0, gt=0, le=90)
+    # Reminders (app/reminders): e-mail through this relay; none configured, e-mail is off.
+    smtp_url: str | None = None
+    smtp_from: str = "item10@localhost"
+    reporting_deadline_notice_days: int = Field(default=30, ge=1, le=365)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -139,6 +154,13 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment is Environment.production
+
+    @property
+    def runs_worker_in_process(self) -> bool:
+        """`WORKER_IN_PROCESS`, by default on in development and off in production."""
+        if self.worker_in_process is None:
+            return not self.is_production
+        return self.worker_in_process
 
     def signing_secret(self) -> str:
         """The configured secret, or in development one generated once and kept under ./var/."""

@@ -29,4 +29,9 @@ class OutboxEvent(SQLModel, table=True):
     visibility: Visibility = Field(sa_type=enum_type(Visibility, 16))
     payload: dict[str, Any] = Field(sa_type=JSONType)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # Its place in the change feed, given once the event is committed, in commit order, by one
+    # worker at a time (app/webhooks/dispatch.py); subscribers' deliveries are queued then.
+    position: int | None = Field(
+        default=None, unique=True, sa_type=BigInteger().with_variant(Integer(), "sqlite")
+    )
+    dispatched_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.models import JSONType, UTCDateTime, enum_type, new_id, utcnow
+from app.core.models import JSONType, UTCDateTime, Versioned, enum_type, new_id, utcnow
 from app.lifecycle.visibility import Publishable, Stage
 
 
@@ -80,3 +80,20 @@ class ProgressRevision(ReportContentColumns, table=True):
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     submitted_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     submitted_by_id: uuid.UUID | None = Field(default=None)
+
+
+class ReportingDeadline(Versioned, table=True):
+    """A date by which a State means to report on a recommendation or a cluster of them: the
+    daily reminders tell it (and OHCHR) as the date nears and once it has passed unreported."""
+
+    __tablename__ = "reporting_deadlines"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    state_code: str = Field(max_length=3, foreign_key="states.code", index=True)
+    recommendation_id: uuid.UUID | None = Field(default=None, foreign_key="recommendations.id")
+    cluster_id: uuid.UUID | None = Field(
+        default=None, foreign_key="recommendation_clusters.id", ondelete="CASCADE"
+    )
+    due_on: dt.date = Field(index=True)
+    note: str | None = Field(default=None, max_length=500)
+    created_by_id: uuid.UUID | None = Field(default=None)

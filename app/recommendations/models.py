@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Index, Integer, SmallInteger, Text, UniqueConstraint
+from sqlalchemy import Index, Integer, LargeBinary, SmallInteger, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.models import JSONType, Timestamped, UTCDateTime, Versioned, enum_type, new_id
@@ -105,6 +105,19 @@ class RecommendationImport(Timestamped, table=True):
     error: str | None = Field(default=None, sa_type=Text)
     created_by_id: uuid.UUID | None = Field(default=None)
     finished_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RecommendationImportFile(SQLModel, table=True):
+    """The uploaded file of a queued import, kept until it has been imported, so that any
+    worker on any machine can run it (and an administrator can retry it)."""
+
+    __tablename__ = "recommendation_import_files"
+
+    import_id: uuid.UUID = Field(
+        foreign_key="recommendation_imports.id", primary_key=True, ondelete="CASCADE"
+    )
+    content: bytes = Field(sa_type=LargeBinary)
+    sha256: str = Field(max_length=64)
 
 
 class RecommendationCluster(Versioned, table=True):

@@ -43,6 +43,7 @@ from app.core.pagination import (
     uuid_value,
 )
 from app.core.principal import Role
+from app.jobs.models import Job
 from app.core.settings import Settings
 from app.main import create_app
 from app.recommendations.models import RecommendationImport
@@ -65,6 +66,7 @@ SIGNED_FOR = {
     "list_recommendation_clusters": "created_at,id",
     "list_assignments": "created_at,id",
     "list_matching_runs": "-created_at,-id",
+    "list_jobs": "-created_at,-id",
     "list_assistance_messages": "created_at,id",
     "list_assistance_requests?sort=created": "created_at,id",
     "list_assistance_requests?sort=priority": "computed:priority",
@@ -222,7 +224,7 @@ def _second_pages(client: TestClient, world: World, database: ConnectionDatabase
 
     def created(path: str, body: object, headers: dict[str, str]) -> dict[str, Any]:
         response = client.post(API + path, json=body, headers=headers)
-        assert response.status_code in (200, 201), (path, response.text)
+        assert response.status_code in (200, 201, 202), (path, response.text)
         answer: dict[str, Any] = response.json()
         return answer
 
@@ -247,6 +249,7 @@ def _second_pages(client: TestClient, world: World, database: ConnectionDatabase
             RecommendationImport(status="succeeded", format="uhri", filename=f"{n}.csv")
             for n in range(3)
         )
+        db.add_all(Job(kind="example", max_attempts=1) for _ in range(3))
         db.commit()
     return str(request["id"])
 
