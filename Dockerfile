@@ -1,4 +1,5 @@
-# Production image: migrations, then uvicorn, as a non-root user.
+# Production image: migrations, then uvicorn, as a non-root user. The same image runs the
+# background worker with `python -m app worker` (compose.yaml's `worker` service).
 # Build: docker build -t item10 .   Run: see compose.yaml (JWT_SECRET and DATABASE_URL required).
 
 FROM python:3.11-slim AS build
