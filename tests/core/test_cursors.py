@@ -67,6 +67,8 @@ SIGNED_FOR = {
     "list_assignments": "created_at,id",
     "list_matching_runs": "-created_at,-id",
     "list_jobs": "-created_at,-id",
+    "list_reporting_deadlines": "created_at,id",
+    "list_events": "position",
     "list_assistance_messages": "created_at,id",
     "list_assistance_requests?sort=created": "created_at,id",
     "list_assistance_requests?sort=priority": "computed:priority",
@@ -74,6 +76,8 @@ SIGNED_FOR = {
     "list_assistance_requests?sort=age": "computed:age",
     "list_assistance_requests?sort=-age": "computed:-age",
 }
+# Lists whose cursor stays valid past the end (pollers keep it): never null.
+FEEDS = frozenset({"list_events"})
 # The most trusted role first: it sees the most of a list.
 PREFERRED = (
     Role.ohchr_admin,
@@ -177,6 +181,8 @@ class Cursors:
             body = response.json()
             pages.append([_identity(item) for item in body["items"]])
             cursor = body["next_cursor"]
+            if operation.name in FEEDS and not pages[-1]:
+                return pages[:-1]  # a feed's cursor is never null: its end is an empty page
             if cursor is None:
                 return pages
             assert len(pages) < 100, f"{operation.label}: the cursor never ends"
@@ -217,8 +223,8 @@ def cursors(
 
 
 def _second_pages(client: TestClient, world: World, database: ConnectionDatabase) -> str:
-    """A thread of messages, a second API client, matching run and cluster, and import
-    reports; the id of the request that holds the thread."""
+    """A thread of messages, a second API client, matching run and cluster, two reporting
+    deadlines, and import reports; the id of the request that holds the thread."""
     focal, officer = world.headers("state_focal_point"), world.headers("ohchr_officer")
     admin = world.headers("ohchr_admin")
 
@@ -239,11 +245,13 @@ def _second_pages(client: TestClient, world: World, database: ConnectionDatabase
     created("/api-clients", {"name": "Second tracker", "role": "ohchr_officer"}, admin)
     created("/matching-runs", {}, officer)
     recommendations = world.ids[f"recommendations:{HOME}"]
-    created(
+    cluster = created(
         "/recommendation-clusters",
         {"name": "Second cluster", "recommendation_ids": recommendations[:1]},
         focal,
     )
+    for subject in ({"recommendation_id": recommendations[0]}, {"cluster_id": cluster["id"]}):
+        created("/reporting-deadlines", {"due_on": "2031-03-31", **subject}, focal)
     with database.session() as db:
         db.add_all(
             RecommendationImport(status="succeeded", format="uhri", filename=f"{n}.csv")
