@@ -19,9 +19,17 @@ import httpx
 import pytest
 from sqlalchemy import make_url
 
+from app.core.db import Database
 from tests.databases import POSTGRES_URL
 from tests.faults.conftest import SHORTFALLS, StateMember, assert_retry_shortly, seed_state_members
 from tests.faults.live_server import LiveServer, live_server
+from tests.faults.test_worker_killed import (
+    announce,
+    subscribe_and_announce,
+    wait_for,
+    worker_process,
+)
+from tests.webhooks.receiver import Receiver
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # Refused connections are immediate; this leaves room for a loaded machine, and stays well
@@ -151,3 +159,31 @@ def test_postgres_down_is_a_prompt_503_and_the_same_server_serves_once_it_is_bac
     assert server.process.poll() is None and server.process.pid == pid
     # The write before the outage and the one after it; the one refused during it left nothing.
     assert len(listed) == 2
+
+
+def test_a_worker_carries_on_after_postgres_restarts(fresh_database: str, tmp_path: Path) -> None:
+    """Down for a few seconds under a running worker: the worker process survives, reconnects,
+    and delivers an event written after the restart (and the one from before)."""
+    receiver = Receiver().start()
+    database = Database.from_url(fresh_database)
+    log = tmp_path / "worker.log"
+    try:
+        secret, before = subscribe_and_announce(database, receiver.url)
+        with worker_process(fresh_database, log) as worker:
+            assert wait_for(lambda: receiver.ids() == [str(before)], 20), log.read_text()
+            try:
+                pg_ctlcluster("stop")
+                time.sleep(3)  # the worker's polls fail meanwhile
+            finally:
+                pg_ctlcluster("start")
+            database.dispose()  # this test's own pool held connections the restart killed
+            after = announce(database)
+            assert wait_for(lambda: str(after) in receiver.ids(), RECOVERY_SECONDS + 20), (
+                log.read_text()
+            )
+            assert worker.poll() is None
+        for request in receiver.received:
+            request.verified(secret)
+    finally:
+        receiver.stop()
+        database.dispose()

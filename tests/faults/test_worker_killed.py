@@ -87,6 +87,11 @@ def subscribe_and_announce(database: Database, url: str) -> tuple[str, uuid.UUID
                 secret=secret,
             )
         )
+    return secret, announce(database)
+
+
+def announce(database: Database) -> uuid.UUID:
+    """One public event, committed; its id."""
     with database.transaction() as db:
         event = emit(
             db,
@@ -97,7 +102,7 @@ def subscribe_and_announce(database: Database, url: str) -> tuple[str, uuid.UUID
             visibility=Visibility.public,
             payload={},
         )
-    return secret, event.id
+    return event.id
 
 
 def delivery_status(database: Database) -> DeliveryStatus | None:
