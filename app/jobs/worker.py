@@ -87,6 +87,9 @@ class JobKind:
     delays: tuple[float, ...] = (10.0, 60.0, 600.0, 3600.0)
     on_failure: FailureHook | None = None
     on_retry: RetryHook | None = None
+    # Failures that are part of the job's life (a receiver answering 500): logged as warnings,
+    # without a traceback.
+    expected: tuple[type[Exception], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,7 +235,10 @@ class Worker:
                 log.warning("job taken over by another worker; its work rolled back", extra=extra)
                 return
             except Exception as exc:
-                log.exception("job failed", extra=extra)
+                if isinstance(exc, kind.expected):
+                    log.warning("job failed: %s", exc, extra=extra)
+                else:
+                    log.exception("job failed", extra=extra)
                 self._failed(kind, job, worker_id, f"{type(exc).__name__}: {exc}")
                 return
         extra["duration_ms"] = round((time.monotonic() - started) * 1000, 1)
