@@ -3,7 +3,9 @@
 import argparse
 import getpass
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from typing import TextIO
 
 from pydantic import ValidationError
 
@@ -69,8 +71,65 @@ def cmd_seed_demo(_args: argparse.Namespace) -> int:
     return 0
 
 
+class ImportProgress:
+    """An import's progress on a stream (standard error): on a terminal one line redrawn in
+    place, a bar with the rows read, rows per second and the time taken; otherwise a plain
+    line every PLAIN_EVERY seconds. The number of rows is not known before the end (files are
+    streamed), so the bar sweeps rather than fills."""
+
+    BAR = 24
+    TERMINAL_EVERY = 0.1
+    PLAIN_EVERY = 5.0
+
+    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
+        self.stream, self.clock = stream, clock
+        self.terminal = stream.isatty()
+        self.started = self.drawn = clock()
+
+    def __call__(self, rows: int) -> None:
+        now = self.clock()
+        if now - self.drawn >= (self.TERMINAL_EVERY if self.terminal else self.PLAIN_EVERY):
+            self.drawn = now
+            self._show(rows, now, done=False)
+
+    def finish(self, rows: int) -> None:
+        self._show(rows, self.clock(), done=True)
+
+    def abandon(self) -> None:
+        """Leave the bar's line, so that what is printed next starts a line of its own."""
+        if self.terminal and self.drawn > self.started:
+            self.stream.write("\n")
+
+    def _show(self, rows: int, now: float, *, done: bool) -> None:
+        elapsed = now - self.started
+        rate = rows / elapsed if elapsed > 0 else 0.0
+        figures = f"{rows:,} rows  {rate:,.0f} rows/s  {_minutes(elapsed)}"
+        if self.terminal:
+            end = "\n" if done else ""
+            self.stream.write(f"\r{self._bar(elapsed, done)} {figures:<40}{end}")
+        else:
+            state = "done" if done else "importing"
+            self.stream.write(f"import {state}: {figures}\n")
+        self.stream.flush()
+
+    def _bar(self, elapsed: float, done: bool) -> str:
+        if done:
+            return "[" + "=" * self.BAR + "]"
+        block, span = 6, self.BAR - 6
+        step = int(elapsed / self.TERMINAL_EVERY) % (2 * span)
+        start = step if step <= span else 2 * span - step
+        return "[" + " " * start + "=" * block + " " * (span - start) + "]"
+
+
+def _minutes(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
 def cmd_import_recommendations(args: argparse.Namespace) -> int:
     from pathlib import Path
+
+    from sqlalchemy.exc import DBAPIError
 
     from app.recommendations.importing import import_file
 
@@ -78,6 +137,7 @@ def cmd_import_recommendations(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"error: no such file {path}", file=sys.stderr)
         return 2
+    progress = ImportProgress(sys.stderr)
     try:
         with _database().transaction() as db:
             report = import_file(
@@ -88,17 +148,34 @@ def cmd_import_recommendations(args: argparse.Namespace) -> int:
                 filename=path.name,
                 state=args.state,
                 dry_run=args.dry_run,
+                progress=progress,
             )
             shown = ImportReport.model_validate(report)
     except Problem as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 1
+    except DBAPIError as exc:
+        progress.abandon()
+        print(f"error: the database failed ({exc.orig}); nothing was imported", file=sys.stderr)
+        return 1
+    progress.finish(shown.rows_read)
     _print_report(shown)
     return 0 if shown.status == "succeeded" else 1
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     import signal
+    import threading
+
+    # Asked to stop while still starting, the worker starts, claims nothing and exits.
+    stopping = threading.Event()
+
+    def stop(signum: int, _frame: object) -> None:
+        # Finish (or release) the jobs in hand, claim no more, then exit.
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
 
     from app.core.logging import configure_logging
     from app.worker import build_worker
@@ -108,17 +185,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"worker_concurrency": args.concurrency})
     configure_logging(settings.log_level)
     worker = build_worker(settings, Database.from_url(settings.database_url))
-
-    def stop(signum: int, _frame: object) -> None:
-        # Finish (or release) the jobs in hand, claim no more, then exit.
-        worker.stop.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    worker.stop = stopping
     print(
         f"worker {worker.name}: {settings.worker_concurrency} thread(s), "
         f"jobs: {', '.join(sorted(worker.kinds)) or 'none'}",
         file=sys.stderr,
+        flush=True,
     )
     worker.serve()
     worker.database.dispose()

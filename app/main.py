@@ -31,12 +31,15 @@ from app.expertise.router import router as providers_router
 from app.jobs.router import router as jobs_router
 from app.matching.lifecycle import release_assignments
 from app.matching.router import assignments_router, candidates_router, joint_router, runs_router
+from app.progress.deadlines_router import router as deadlines_router
 from app.progress.overview import router as overview_router
 from app.progress.router import router as progress_router
 from app.recommendations.router import catalogue_router, clusters_router, imports_router
 from app.shortfalls.router import router as shortfalls_router
 from app.states.router import router as states_router
 from app.taxonomies.router import router as taxonomies_router
+from app.webhooks.feed_router import router as events_router
+from app.webhooks.router import router as webhooks_router
 from app.worker import build_worker, job_kinds
 
 API_PREFIX = "/api/v1"
@@ -63,6 +66,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     progress_router,
     shortfalls_router,
     overview_router,
+    deadlines_router,
     candidates_router,
     assistance_router,
     providers_router,
@@ -71,6 +75,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     joint_router,
     audit_router,
     jobs_router,
+    events_router,
+    webhooks_router,
 )
 
 

@@ -21,18 +21,19 @@ load balancer the README's `--proxy-headers` is for):
   every third draft;
 - officers (1/8): each works the triage queue of its sub-regions (`sort=-priority`), views the
   top request, starts its triage and accepts, asks for information or declines it, and every
-  third turn runs matching over up to ten of its accepted requests;
+  third turn queues a matching run over up to ten of its accepted requests (202), which a
+  `python -m app worker` beside the server (WORKER_CONCURRENCY=2) then runs;
 - anonymous portals (the rest): a State's public overview and published reports, the latest
   published reports, a catalogue search, the list of States and one State.
 
-Every answer but the one expected (200, 201, 204) is an error, and examples are printed. Then
-the floor: a second uvicorn with the same flags and workers serving `bench/load_floor.py`, a
-bare ASGI app answering a static JSON body of the platform's mean response size, driven by the
-same clients (GETs) for as long. Printed: requests per second, p50/p95/p99 per operation, the
-errors, the ratio to the floor, how the CPUs were shared (load generator, server, this
-database's PostgreSQL backends, other work), the database connections opened, the client
-processes' CPU (is the load generator the bottleneck?), the servers' peak memory and the load
-average.
+Every answer but the one expected (200, 201, 202, 204) is an error, and examples are printed.
+Then the floor: a second uvicorn with the same flags and workers serving `bench/load_floor.py`,
+a bare ASGI app answering a static JSON body of the platform's mean response size, driven by
+the same clients (GETs) for as long. Printed: requests per second, p50/p95/p99 per operation,
+the errors, the ratio to the floor, how the CPUs were shared (load generator, server (the
+platform's counting its worker process's), this database's PostgreSQL backends, other work),
+the database connections opened, the client processes' CPU (is the load generator the
+bottleneck?), the servers' peak memory and the load average.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import psycopg
 import reporting
+import support
 
 ROOT = Path(__file__).resolve().parents[1]
 API = "/api/v1"
@@ -267,7 +269,8 @@ def _request_rows(rng: random.Random, needs: Sequence[Any]) -> list[dict[str, An
                 "justification": rng.choice(reporting.MEASURES),
                 "stage": stage,
                 "stage_entered_at": entered,
-                "published": False,
+                "visibility": "state" if stage == "draft" else "ohchr",  # submitted: OHCHR's
+                "published_at": None,
                 "assigned_officer_id": None,
                 "internal_notes": "",
                 "decline_reason": "Outside the mandate" if stage == "declined" else None,
@@ -389,6 +392,7 @@ class Server:
     base_url: str
     pid: int
     log: Path
+    companions: list[int] = field(default_factory=list)  # worker processes, their CPU counted
 
 
 def _server_environment(env: dict[str, str]) -> dict[str, str]:
@@ -781,7 +785,7 @@ class OfficerClient(Client):
                 "POST /matching-runs",
                 "POST",
                 f"{API}/matching-runs",
-                expect=201,
+                expect=202,
                 json={"request_ids": ids},
             )
 
@@ -1000,6 +1004,12 @@ class Drive:
         return sum(self.tally.errors.values())
 
 
+def _cpu_now(server: Server) -> tuple[float, float, float]:
+    """This process's CPU seconds, the server's with its companions', the machine's."""
+    own, served, busy = reporting._cpu_now(server.pid)
+    return own, served + sum(reporting._cpu_seconds(pid) for pid in server.companions), busy
+
+
 def drive(
     label: str,
     server: Server,
@@ -1031,9 +1041,9 @@ def drive(
         go.set()
         time.sleep(max(begin - time.monotonic(), 0))
         with PostgresWatch(database_url) as postgres_watch:
-            before = reporting._cpu_now(server.pid)
+            before = _cpu_now(server)
             time.sleep(max(begin + seconds - time.monotonic(), 0))
-            after = reporting._cpu_now(server.pid)
+            after = _cpu_now(server)
         load_average = os.getloadavg()
         tally = Tally()
         for _ in workers:
@@ -1307,13 +1317,20 @@ def bench(args: argparse.Namespace, url: str, workdir: Path) -> None:
             if args.redis_url
             else ", counted in each worker's memory (REDIS_URL unset)"
         )
-        + f"; its JSON access log at INFO to a file. Before starting, with nothing driven, "
+        + "; its JSON access log at INFO to a file; one `python -m app worker` beside it "
+        "(WORKER_CONCURRENCY=2) runs the queued matching runs, its CPU counted as the server's. "
+        f"Before starting, with nothing driven, "
         f"{reporting._idle_load():.2f} CPUs were busy; load average "
         + " ".join(f"{x:.2f}" for x in os.getloadavg()),
         flush=True,
     )
     platform_log = workdir / "platform.log"
-    with serving("platform", "app.main:app", platform_env, platform_log, args.workers) as server:
+    worker_env = _server_environment(platform_env | {"WORKER_CONCURRENCY": "2"})
+    with (
+        serving("platform", "app.main:app", platform_env, platform_log, args.workers) as server,
+        support.workers(1, worker_env, workdir) as worker_pids,
+    ):
+        server.companions = worker_pids
         specs = client_specs(dataset, mix, server.base_url)
         print(
             f"  {args.clients} clients ({mix.state_clients} State: focal points and contributors "

@@ -126,4 +126,5 @@ def test_public_routes_are_only_the_intended_ones(app: FastAPI) -> None:
         ("GET", "/api/v1/shortfalls/{shortfall_id}"),
         ("GET", "/api/v1/assistance-requests"),
         ("GET", "/api/v1/assistance-requests/{request_id}"),
+        ("GET", "/api/v1/events"),
     }

@@ -281,13 +281,15 @@ def _add_links(document: dict[str, Any]) -> None:
     for path, item in list(document["paths"].items()):
         for method, operation in item.items():
             responses = operation.get("responses", {})
-            if method == "post" and "201" in responses:
-                # The created object is reached at `path/{its id}`; a revision by its number.
+            created = next((s for s in ("201", "202") if s in responses), None)
+            if method == "post" and created is not None:
+                # The created (or queued) object is reached at `path/{its id}`; a revision by
+                # its number.
                 for target_path, target in _item_operations(document, path):
                     param = target_path.removeprefix(path + "/{").split("}", 1)[0]
                     field = "number" if param == "number" else "id"
                     link = _link(target, param, f"$response.body#/{field}", path)
-                    responses["201"].setdefault("links", {})[target["operationId"]] = link
+                    responses[created].setdefault("links", {})[target["operationId"]] = link
             elif "200" in responses and method != "get" and "{" in path:
                 # After a change, the same item can be read, changed again or deleted.
                 prefix, rest = path.split("/{", 1)

@@ -131,6 +131,8 @@ class Settings(BaseSettings):
     public_url: str = ""
     webhook_allow_private_addresses: bool = False
     webhook_disable_after_days: float = Field(default=3.0, gt=0, le=90)
+    # Longest wait of one delivery attempt (connecting takes at most 5 s of it).
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     # Reminders (app/reminders): e-mail through this relay; none configured, e-mail is off.
     smtp_url: str | None = None
     smtp_from: str = "item10@localhost"

@@ -66,6 +66,9 @@ class EventType(StrEnum):
     recommendation_import_failed = "recommendation_import.failed"
     reporting_deadline_due_soon = "reporting_deadline.due_soon"
     reporting_deadline_passed = "reporting_deadline.passed"
+    reporting_deadline_created = "reporting_deadline.created"
+    reporting_deadline_updated = "reporting_deadline.updated"
+    reporting_deadline_deleted = "reporting_deadline.deleted"
 
     @property
     def resource(self) -> str:

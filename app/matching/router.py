@@ -15,7 +15,7 @@ from app.core.principal import OHCHR_ROLES, Principal, Role
 from app.core.settings import Settings
 from app.expertise.models import Assignment, AssignmentStatus
 from app.lifecycle.routes import add_verb_routes
-from app.matching import service
+from app.matching import jobs, service
 from app.matching.explain import language_of
 from app.matching.lifecycle import ASSIGNMENT, assignment_read
 from app.matching.schemas import (
@@ -59,24 +59,25 @@ def list_candidates(
 
 
 @runs_router.post(
-    "", response_model=MatchingRunRead, status_code=201, operation_id="create_matching_run"
+    "", response_model=MatchingRunRead, status_code=202, operation_id="create_matching_run"
 )
 def create_matching_run(
     who: Officer,
     db: DbSession,
-    settings: AppSettings,
     request: Request,
     body: Annotated[MatchingRunCreate | None, Body()] = None,
     key: IdempotencyKey = None,
     accept_language: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
-    """The optimal proposal over all accepted, unassigned requests (or the given ones):
-    maximal total of priority x candidate score within every provider's capacity. Nothing is
-    assigned until an officer offers the assignments."""
+    """Queue the optimal proposal over all accepted, unassigned requests (or the given ones):
+    maximal total of priority x candidate score within every provider's capacity. The answer
+    is `202` with the run, `queued`, and its `Location`: read it until its `status` is
+    `succeeded` (with the proposals) or `failed`. Nothing is assigned until an officer offers
+    the assignments."""
     options = body or MatchingRunCreate()
 
     def create() -> tuple[BaseModel, str]:
-        run = service.run_matching(db, who, settings, options.request_ids)
+        run = jobs.queue_run(db, who, options.request_ids)
         shown = service.run_read(run, language_of(accept_language))
         return shown, f"{request.url.path}/{run.id}"
 
@@ -86,6 +87,7 @@ def create_matching_run(
         key=key,
         create=create,
         request_fingerprint=fingerprint("POST", request.url.path, options),
+        status_code=202,
     )
 
 
@@ -97,8 +99,8 @@ def list_matching_runs(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> MatchingRunPage:
-    """Matching runs, newest first: who ran each, its total and how many proposals and
-    unmatched requests it has."""
+    """Matching runs, newest first: who ran each, where it stands (`status`), its total and how
+    many proposals and unmatched requests it has."""
     items, next_cursor = service.list_runs(db, limit=limit, cursor=cursor, settings=settings)
     return MatchingRunPage(items=items, next_cursor=next_cursor)
 
@@ -110,7 +112,8 @@ def get_matching_run(
     run_id: uuid.UUID,
     accept_language: Annotated[str | None, Header(max_length=200)] = None,
 ) -> MatchingRunRead:
-    """The run's proposals, each with why (English, or French by `Accept-Language`)."""
+    """The run and, once it has `succeeded`, its proposals, each with why (English, or French
+    by `Accept-Language`)."""
     return service.run_read(service.get_run(db, run_id), language_of(accept_language))
 
 

@@ -1,6 +1,6 @@
 import datetime as dt
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -53,10 +53,20 @@ class UnmatchedReasons(BaseModel):
     reasons: list[str]
 
 
+RunStatus = Literal["queued", "running", "succeeded", "failed"]
+
+
 class MatchingRunRead(BaseModel):
+    """A run as a job: `queued`, `running`, then `succeeded` with its proposals (empty until
+    then) or `failed` (`error` says why). Read it again until it is done."""
+
     id: uuid.UUID
+    status: RunStatus
     created_at: dt.datetime
     created_by_id: uuid.UUID | None = None
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    error: str | None = None
     proposals: list[Proposal]
     total_score: float
     unmatched: list[uuid.UUID]
@@ -65,8 +75,12 @@ class MatchingRunRead(BaseModel):
 
 class MatchingRunSummary(BaseModel):
     id: uuid.UUID
+    status: RunStatus
     created_at: dt.datetime
     created_by_id: uuid.UUID | None
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    error: str | None = None
     total_score: float
     proposal_count: int
     unmatched_count: int

@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from functools import partial
 from itertools import groupby
-from typing import Any
+from typing import Any, cast
 
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -13,15 +13,15 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app.assistance import service as assistance
 from app.assistance.models import AssistanceRequest, RequestStage
 from app.assistance.schemas import OfficerRequestView
-from app.audit.service import record
 from app.core.errors import Conflict, NotFound, UnprocessableContent
 from app.core.models import utcnow
 from app.core.pagination import paginate
 from app.core.principal import Principal
 from app.core.settings import Settings, get_settings
-from app.events.types import EventType
+from app.events.types import EventType, Visibility
 from app.expertise.models import OCCUPYING, Assignment, AssignmentStatus, Provider
 from app.expertise.service import occupied
+from app.lifecycle.announce import announce
 from app.matching import explain, scoring
 from app.matching.lifecycle import (
     ASSIGNMENT,
@@ -39,6 +39,7 @@ from app.matching.schemas import (
     MatchingRunRead,
     MatchingRunSummary,
     Proposal,
+    RunStatus,
     UnmatchedReasons,
 )
 from app.taxonomies.service import theme_codes
@@ -144,12 +145,30 @@ def _open_requests(db: Session, request_ids: Sequence[uuid.UUID] | None) -> list
     return list(db.exec(statement.order_by(col(AssistanceRequest.id))).all())
 
 
-def run_matching(
-    db: Session, who: Principal, settings: Settings, request_ids: Sequence[uuid.UUID] | None
-) -> MatchingRun:
-    """The assignment maximising the sum of `priority x candidate score` within capacities.
-    A proposal only: nothing is offered until an officer creates the assignments."""
-    requests = _open_requests(db, request_ids)
+def create_run(db: Session, who: Principal, request_ids: Sequence[uuid.UUID] | None) -> MatchingRun:
+    """A `queued` run over the given requests (None: every accepted, unassigned one), to be
+    computed by a worker (app/matching/jobs.py)."""
+    run = MatchingRun(
+        status="queued",
+        created_by_id=who.id,
+        requested_ids=None if request_ids is None else [str(i) for i in request_ids],
+    )
+    db.add(run)
+    db.flush()
+    return run
+
+
+def start_run(run: MatchingRun) -> None:
+    run.status, run.error = "running", None
+    run.started_at, run.finished_at = utcnow(), None
+
+
+def compute_run(db: Session, who: Principal, settings: Settings, run: MatchingRun) -> MatchingRun:
+    """Fill the run with the assignment maximising the sum of `priority x candidate score`
+    within capacities, and announce it. A proposal only: nothing is offered until an officer
+    creates the assignments. `who` must see the requests as OHCHR does (their priority)."""
+    requested = None if run.requested_ids is None else [uuid.UUID(i) for i in run.requested_ids]
+    requests = _open_requests(db, requested)
     now = utcnow()
     views = assistance.view(db, who, requests, now=now, settings=settings)
     priorities = {str(v.id): v.priority.score for v in views if isinstance(v, OfficerRequestView)}
@@ -157,7 +176,7 @@ def run_matching(
     roster = scoring.Roster(_offers(db))
     proposal = propose(needs, priorities, roster, settings.matching_min_score)
     offers = {o.id: o for o in roster.offers}
-    proposals = [
+    run.proposals = [
         {
             **p,
             "provider_name": offers[p["provider_id"]].name,
@@ -167,25 +186,37 @@ def run_matching(
         }
         for p in proposal.proposals
     ]
-    run = MatchingRun(
-        created_by_id=who.id,
-        total_score=proposal.total,
-        proposals=proposals,
-        # Each unmatched request with its reasons (runs before these held bare ids).
-        unmatched=proposal.unmatched_reasons,
-        request_ids=sorted(needs),
-    )
+    run.total_score = proposal.total
+    # Each unmatched request with its reasons (runs before these held bare ids).
+    run.unmatched = proposal.unmatched_reasons
+    run.request_ids = sorted(needs)
+    run.status, run.error, run.finished_at = "succeeded", None, utcnow()
     db.add(run)
+    _announce(db, who, run, EventType.matching_run_succeeded)
+    return run
+
+
+def fail_run(db: Session, who: Principal | None, run: MatchingRun, error: str) -> MatchingRun:
+    """The run could not be computed: `failed`, with why, and announced."""
+    run.status, run.error, run.finished_at = "failed", error, utcnow()
+    db.add(run)
+    _announce(db, who, run, EventType.matching_run_failed)
+    return run
+
+
+def _announce(db: Session, who: Principal | None, run: MatchingRun, event: EventType) -> None:
+    """OHCHR's alone (no State named): the one record of how the run ended."""
     db.flush()
-    record(
+    announce(
         db,
         who,
-        "matching_run.create",
-        resource_type="matching_run",
+        event,
         resource_id=run.id,
-        after={"total_score": run.total_score, "proposals": len(run.proposals)},
+        state_code=None,
+        version=None,
+        visibility=Visibility.ohchr,
+        shown=run_summary(run),
     )
-    return run
 
 
 def _explained(need: scoring.RequestNeeds, offer: scoring.ProviderOffer) -> dict[str, Any]:
@@ -213,8 +244,12 @@ def run_read(run: MatchingRun, lang: str = "en") -> MatchingRunRead:
     unmatched = _unmatched(run)
     return MatchingRunRead(
         id=run.id,
+        status=_status(run),
         created_at=run.created_at,
         created_by_id=run.created_by_id,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        error=run.error,
         total_score=run.total_score,
         proposals=[
             Proposal(
@@ -228,11 +263,19 @@ def run_read(run: MatchingRun, lang: str = "en") -> MatchingRunRead:
     )
 
 
+def _status(run: MatchingRun) -> RunStatus:
+    return cast(RunStatus, run.status)
+
+
 def run_summary(run: MatchingRun) -> MatchingRunSummary:
     return MatchingRunSummary(
         id=run.id,
+        status=_status(run),
         created_at=run.created_at,
         created_by_id=run.created_by_id,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        error=run.error,
         total_score=run.total_score,
         proposal_count=len(run.proposals),
         unmatched_count=len(run.unmatched),

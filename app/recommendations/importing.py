@@ -1,27 +1,34 @@
 """Importing recommendation files into the catalogue, idempotently and all or nothing.
 
-One import is one savepoint: it lands whole or not at all, and its report is kept whatever the
-outcome (a dry run rolls the savepoint back and keeps only the report). A recommendation is
-identified by its source key, so importing a file again changes nothing and a newer file
-updates the recommendations it changes, in place and audited.
+An import is checked and its report created first (`prepare`, `create_report`), then run on
+that report (`run_import`): by a worker (app/recommendations/jobs.py) for an upload, in the
+foreground for the command line. A run is one savepoint: it lands whole or not at all, and its
+report is kept whatever the outcome (a dry run rolls the savepoint back and keeps only the
+report). A recommendation is identified by its source key, so importing a file again changes
+nothing and a newer file updates the recommendations it changes, in place and audited.
 """
 
 import hashlib
 import json
 import logging
+import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import delete, insert
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from app.audit.service import record
 from app.core.errors import UnprocessableContent
 from app.core.models import utcnow
 from app.core.principal import Principal
+from app.events.types import EventType, Visibility
+from app.lifecycle.announce import announce
 from app.recommendations.importers import (
     ImportFormat,
     ParsedRecommendation,
@@ -38,6 +45,7 @@ from app.recommendations.models import (
     RecommendationTheme,
     RecommendingState,
 )
+from app.recommendations.schemas import ImportOutcome
 from app.recommendations.service import to_read
 from app.states.models import State
 from app.taxonomies.service import TermCache
@@ -46,10 +54,26 @@ log = logging.getLogger(__name__)
 CHUNK_SIZE = 1000
 MAX_REJECTIONS_KEPT = 10_000
 
+Progress = Callable[[int], None]
+"""Told the number of rows read so far, after every row (see `throttled`)."""
+
 
 class UnreadableUpload(UnprocessableContent):
     slug = "unreadable-file"
     title = "The file cannot be imported"
+
+
+class ImportStopped(Exception):
+    """`should_stop` said so between two chunks: nothing of the run is kept (the caller's
+    transaction must roll back)."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A file checked as a whole, ready to import: its format and the State option."""
+
+    format: ImportFormat
+    state: str | None
 
 
 @dataclass
@@ -62,9 +86,60 @@ class Tally:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     unknown_themes: list[str] = field(default_factory=list)
 
+    @property
+    def kept(self) -> int:
+        """Rows that are (or repeat) a recommendation of the catalogue now."""
+        return self.created + self.updated + self.unchanged + self.duplicates
+
     def reject(self, row: int, reason: str) -> None:
         if len(self.rejected) < MAX_REJECTIONS_KEPT:
             self.rejected.append({"row": row, "reason": reason})
+
+
+def prepare(
+    db: Session,
+    path: Path,
+    *,
+    requested_format: str = "auto",
+    filename: str | None = None,
+    state: str | None = None,
+) -> Prepared:
+    """Everything that can be checked before rows are read: the State option (UnprocessableContent)
+    and the file as a whole, its format recognised from the content unless given (an unreadable
+    file, a matrix that names no State: UnreadableUpload)."""
+    state = _known_state(db, state)
+    try:
+        fmt = (
+            detect_format(path, filename)
+            if requested_format == "auto"
+            else ImportFormat(requested_format)
+        )
+        read_recommendations(path, fmt, state=state)  # checks the whole; reads no row yet
+    except UnreadableFile as exc:
+        raise UnreadableUpload(str(exc)) from exc
+    return Prepared(fmt, state)
+
+
+def create_report(
+    db: Session,
+    who: Principal | None,
+    prepared: Prepared,
+    *,
+    filename: str | None,
+    dry_run: bool,
+    status: str,
+) -> RecommendationImport:
+    report = RecommendationImport(
+        status=status,
+        format=prepared.format.value,
+        filename=filename,
+        state_code=prepared.state,
+        dry_run=dry_run,
+        created_by_id=who.id if who else None,
+    )
+    db.add(report)
+    db.flush()
+    return report
 
 
 def import_file(
@@ -76,53 +151,108 @@ def import_file(
     filename: str | None = None,
     state: str | None = None,
     dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> RecommendationImport:
-    """Import one file; returns its report. An unreadable file is refused with UnreadableUpload."""
-    state = _known_state(db, state)
-    try:
-        fmt = (
-            detect_format(path, filename)
-            if requested_format == "auto"
-            else ImportFormat(requested_format)
-        )
-    except UnreadableFile as exc:
-        raise UnreadableUpload(str(exc)) from exc
-    report = RecommendationImport(
-        status="running",
-        format=fmt.value,
-        filename=filename,
-        state_code=state,
-        dry_run=dry_run,
-        created_by_id=who.id if who else None,
-    )
-    db.add(report)
-    db.flush()
+    """Check, then import one file in the caller's transaction (the command line); returns its
+    report. An unreadable file is refused with UnreadableUpload before any report exists."""
+    prepared = prepare(db, path, requested_format=requested_format, filename=filename, state=state)
+    report = create_report(db, who, prepared, filename=filename, dry_run=dry_run, status="running")
+    return run_import(db, who, report, path, progress=progress)
+
+
+def run_import(
+    db: Session,
+    who: Principal | None,
+    report: RecommendationImport,
+    path: Path,
+    *,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> RecommendationImport:
+    """Import `path` as `report` says (format, State, dry run) and write the outcome into the
+    report, announced as `recommendation_import.succeeded` or `.failed`.
+
+    A file that turns out unreadable part-way, one whose every row is rejected, or any failure
+    of the import itself is a `failed` report with nothing imported. The database failing
+    (`DBAPIError`) and `ImportStopped` propagate: the caller's transaction must roll back, and
+    the import can be run again. The report's row is written only at the very end, so that
+    another transaction may show progress on it meanwhile without waiting for this one.
+    """
     tally = Tally()
+    fmt = ImportFormat(report.format)
     try:
         with db.begin_nested() as savepoint:
-            rows = read_recommendations(path, fmt, state=state)
-            _load(db, who, report.id, rows, tally)
-            if dry_run:
+            rows = read_recommendations(path, fmt, state=report.state_code)
+            _load(db, who, report.id, rows, tally, progress, should_stop)
+            if report.dry_run:
                 savepoint.rollback()
+    except (ImportStopped, DBAPIError):
+        raise
     except UnreadableFile as exc:
-        raise UnreadableUpload(str(exc)) from exc
+        _finish(report, tally, "failed", f"the file cannot be read ({exc}); nothing was imported")
     except Exception:
         log.exception("import failed", extra={"import_id": str(report.id)})
         _finish(report, tally, "failed", "the import failed part-way; nothing was imported")
-        return report
-    _finish(report, tally, "succeeded", None)
-    if not dry_run:
-        summary = {k: v for k, v in vars(tally).items() if k not in ("rejected", "unknown_themes")}
-        record(
-            db,
-            who,
-            "recommendation_import.run",
-            resource_type="recommendation_import",
-            resource_id=report.id,
-            state_code=state,
-            after=summary | {"format": fmt.value},
-        )
+    else:
+        if tally.rows_read and not tally.kept:
+            _finish(report, tally, "failed", "every row was rejected; nothing was imported")
+        else:
+            _finish(report, tally, "succeeded", None)
+    db.add(report)
+    announce_outcome(db, who, report)
     return report
+
+
+def announce_outcome(db: Session, who: Principal | None, report: RecommendationImport) -> None:
+    """`recommendation_import.succeeded` or `.failed`, OHCHR's alone: the one record of how
+    the import ended (dry runs included: they say so)."""
+    event = (
+        EventType.recommendation_import_succeeded
+        if report.status == "succeeded"
+        else EventType.recommendation_import_failed
+    )
+    announce(
+        db,
+        who,
+        event,
+        resource_id=report.id,
+        state_code=None,
+        version=None,
+        visibility=Visibility.ohchr,
+        shown=outcome(report),
+    )
+
+
+def outcome(report: RecommendationImport) -> BaseModel:
+    return ImportOutcome(
+        id=report.id,
+        status=report.status,
+        format=report.format,
+        filename=report.filename,
+        state_code=report.state_code,
+        dry_run=report.dry_run,
+        rows_read=report.rows_read,
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        duplicates=report.duplicates,
+        rejected=len(report.rejected),
+        error=report.error,
+    )
+
+
+def throttled(action: Progress, *, seconds: float, rows: int | None = None) -> Progress:
+    """`action` at most once every `seconds`, or sooner after `rows` more rows when given:
+    progress shown without slowing the import."""
+    last = {"at": time.monotonic(), "rows": 0}
+
+    def maybe(count: int) -> None:
+        now = time.monotonic()
+        if now - last["at"] >= seconds or (rows is not None and count - last["rows"] >= rows):
+            last["at"], last["rows"] = now, count
+            action(count)
+
+    return maybe
 
 
 def _known_state(db: Session, state: str | None) -> str | None:
@@ -150,9 +280,13 @@ def _load(
     import_id: uuid.UUID,
     rows: Iterable[ParsedRecommendation | RowRejection],
     tally: Tally,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> None:
     terms = TermCache(db)
-    for batch in _accepted_batches(rows, terms, tally):
+    for batch in _accepted_batches(rows, terms, tally, progress):
+        if should_stop is not None and should_stop():
+            raise ImportStopped(f"import {import_id} stopped after {tally.rows_read} rows")
         _apply(db, who, import_id, batch, terms, tally)
     tally.unknown_themes = sorted(terms.unknown_themes)
 
@@ -162,12 +296,17 @@ Accepted = tuple[ParsedRecommendation, str]
 
 
 def _accepted_batches(
-    rows: Iterable[ParsedRecommendation | RowRejection], terms: TermCache, tally: Tally
+    rows: Iterable[ParsedRecommendation | RowRejection],
+    terms: TermCache,
+    tally: Tally,
+    progress: Progress | None = None,
 ) -> Iterator[list[Accepted]]:
     first_seen: dict[str, tuple[int, str]] = {}
     batch: list[Accepted] = []
     for parsed in rows:
         tally.rows_read += 1
+        if progress is not None:
+            progress(tally.rows_read)
         if isinstance(parsed, RowRejection):
             tally.reject(parsed.row, parsed.reason)
             continue

@@ -18,7 +18,7 @@ from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.openapi import conflict
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
 from app.recommendations import clusters, service
-from app.recommendations.importing import import_file
+from app.recommendations.jobs import queue_import
 from app.recommendations.models import RecommendationImport
 from app.recommendations.schemas import (
     ClusterCreate,
@@ -125,7 +125,7 @@ def _saved(upload: BinaryIO) -> Iterator[tuple[Path, str]]:
 @imports_router.post(
     "",
     response_model=ImportReport,
-    status_code=201,
+    status_code=202,
     operation_id="create_recommendation_import",
     responses={413: {"description": "The file is larger than MAX_UPLOAD_BYTES"}},
 )
@@ -133,24 +133,35 @@ def create_recommendation_import(
     who: Admin,
     db: DbSession,
     request: Request,
-    file: Annotated[UploadFile, File(description="A UHRI export, OHCHR matrix or UPR Info export")],
+    file: Annotated[
+        UploadFile,
+        # `format: binary` beside 3.1's `contentMediaType`, so that generated clients send a file
+        File(
+            description="A UHRI export, OHCHR matrix or UPR Info export",
+            json_schema_extra={"format": "binary"},
+        ),
+    ],
     format: Annotated[ImportFormatChoice, Form()] = "auto",
     state: Annotated[str | None, Form(min_length=3, max_length=3)] = None,
     dry_run: Annotated[bool, Form()] = False,
     key: IdempotencyKey = None,
 ) -> Response:
-    """Import a recommendation file, whole or not at all. Administrators.
+    """Queue the import of a recommendation file, whole or not at all. Administrators.
 
-    The format is recognised from the content unless given. `state` names the State under
-    review when the document does not. `dry_run` reports what would happen and changes nothing.
+    The file is checked as a whole at once (422 `/problems/unreadable-file` if it is not a
+    recommendation file); the answer is `202` with the report, `queued`, and its `Location`:
+    read it until its `status` is `succeeded` or `failed`. The format is recognised from the
+    content unless given. `state` names the State under review when the document does not.
+    `dry_run` reports what would happen and changes nothing.
     """
     with _saved(file.file) as (path, digest):
 
-        def run() -> tuple[BaseModel, str]:
-            report = import_file(
+        def queue() -> tuple[BaseModel, str]:
+            report = queue_import(
                 db,
                 who,
                 path,
+                digest,
                 requested_format=format,
                 filename=file.filename,
                 state=state,
@@ -164,7 +175,8 @@ def create_recommendation_import(
             owner=who.subject,
             key=key,
             request_fingerprint=fingerprint("POST", request.url.path, options),
-            create=run,
+            create=queue,
+            status_code=202,
         )
 
 
@@ -198,6 +210,7 @@ def list_recommendation_imports(
     "/{import_id}", response_model=ImportReport, operation_id="get_recommendation_import"
 )
 def get_recommendation_import(_who: Admin, db: DbSession, import_id: uuid.UUID) -> ImportReport:
+    """An import's report: `queued`, `running`, then `succeeded` or `failed`. Administrators."""
     report = db.get(RecommendationImport, import_id)
     if report is None:
         raise NotFound(f"no import {import_id}")

@@ -60,11 +60,18 @@ class RejectedRow(BaseModel):
     reason: str
 
 
+ImportStatus = Literal["queued", "running", "succeeded", "failed"]
+
+
 class ImportReport(BaseModel):
+    """An import as a job: `queued`, then `running` (`rows_read` advancing on PostgreSQL; on
+    SQLite the figures appear at the end), then `succeeded` or `failed` (`error` says why;
+    nothing was imported). Read it again until it is done."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    status: Literal["running", "succeeded", "failed"]
+    status: ImportStatus
     format: str
     filename: str | None
     state_code: str | None
@@ -81,11 +88,31 @@ class ImportReport(BaseModel):
     error: str | None
     created_by_id: uuid.UUID | None
     created_at: dt.datetime
+    updated_at: dt.datetime
     finished_at: dt.datetime | None
 
 
 class ImportReportPage(Page[ImportReport]):
     pass
+
+
+class ImportOutcome(BaseModel):
+    """How an import ended, as its announcement records it (the rejected rows counted, not
+    listed: the report has them)."""
+
+    id: uuid.UUID
+    status: str
+    format: str
+    filename: str | None
+    state_code: str | None
+    dry_run: bool
+    rows_read: int
+    created: int
+    updated: int
+    unchanged: int
+    duplicates: int
+    rejected: int
+    error: str | None
 
 
 class ImportRequest(BaseModel):

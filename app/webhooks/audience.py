@@ -5,8 +5,8 @@ the change feed alike.
 - a State's own events, drafts' included: that State's subscriptions and accounts;
 - events OHCHR may see (`ohchr`, and every event that names no State): OHCHR's.
 
-What is sent is thin: the event's type, id and time, and the resource's id, State, version and
-URL, never its content, so that a receiver reads the object back with its own rights.
+What is sent is thin: the event's type, id and time, and the resource's id, State, version, URL
+and who was told, never its content, so that a receiver reads the object back with its own rights.
 """
 
 from dataclasses import dataclass
@@ -90,5 +90,7 @@ def thin_event(event: OutboxEvent, public_url: str) -> dict[str, Any]:
             "state_code": event.state_code,
             "version": event.version,
             "url": resource_url(event.resource_type, event.resource_id, public_url),
+            # Who is told of it: `public` (everyone), `ohchr` (the State and OHCHR), `state`.
+            "visibility": event.visibility.value,
         },
     }

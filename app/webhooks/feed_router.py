@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from app.core.deps import AppSettings, DbSession
 from app.core.guards import Anyone
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
-from app.events.types import EventType
+from app.events.types import EventType, Visibility
 from app.webhooks.audience import Audience
 from app.webhooks.feed import read_feed
 
@@ -21,6 +21,7 @@ class EventData(BaseModel):
     state_code: str | None
     version: int | None
     url: str | None
+    visibility: Visibility
 
 
 class EventRead(BaseModel):

@@ -6,13 +6,21 @@ these tests are skipped.
   (the replay seen), submitted and published with `If-Match` from the answers' `ETag`;
 - an officer: the queue by `-priority`, start-triage, accept, the candidates;
 - an anonymous portal: the catalogue and the published reports, every page by cursor;
-- a 409 and a 412 read as typed problems.
+- a 409 and a 412 read as typed problems;
+- long work: an administrator's import and an officer's matching run answered `202`, read again
+  until done, with a worker running beside the server as in production.
 """
 
 import datetime as dt
+import io
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -25,18 +33,32 @@ from item10_client.api.assistance_requests import (  # noqa: E402
     start_triage_assistance_request,
 )
 from item10_client.api.auth import issue_token  # noqa: E402
-from item10_client.api.matching import list_candidates  # noqa: E402
+from item10_client.api.matching import (  # noqa: E402
+    create_matching_run,
+    get_matching_run,
+    list_candidates,
+)
 from item10_client.api.progress_reports import (  # noqa: E402
     create_progress_report,
     list_progress_reports,
     publish_progress_report,
     submit_progress_report,
 )
+from item10_client.api.recommendation_imports import (  # noqa: E402
+    create_recommendation_import,
+    get_recommendation_import,
+)
 from item10_client.api.recommendations import list_recommendations  # noqa: E402
 from item10_client.models import (  # noqa: E402
+    BodyCreateRecommendationImport,
     BodyIssueToken,
     ImplementationStatus,
+    ImportReport,
+    ImportReportStatus,
     ListAssistanceRequestsSort,
+    MatchingRunCreate,
+    MatchingRunRead,
+    MatchingRunReadStatus,
     OfficerRequestView,
     Problem,
     RecommendationPage,
@@ -47,23 +69,49 @@ from item10_client.models import (  # noqa: E402
     TokenResponse,
     Visibility,
 )
-from item10_client.types import UNSET, Unset  # noqa: E402
+from item10_client.types import UNSET, File, Unset  # noqa: E402
 
 from app.assistance.models import RequestStage  # noqa: E402
 from app.core.db import Database  # noqa: E402
 from app.core.principal import Role  # noqa: E402
+from app.expertise.models import Provider, ProviderKind  # noqa: E402
 from tests.assistance.helpers import make_request  # noqa: E402
 from tests.factories import make_recommendation, make_user  # noqa: E402
-from tests.faults.live_server import LiveServer, live_server  # noqa: E402
+from tests.faults.live_server import REPO, LiveServer, live_server, server_environment  # noqa: E402
 
 PASSWORD = "a long password for the scenario"
 PAGE = 2
+LONG_WORK_SECONDS = 60
+T = TypeVar("T")
 
 
 @pytest.fixture
 def server(fresh_database: str, tmp_path: Path) -> Iterator[LiveServer]:
     with live_server(fresh_database, tmp_path) as running:
         yield running
+
+
+@pytest.fixture
+def worker(fresh_database: str, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`python -m app worker` beside the server, as production runs it (the server itself runs
+    none there), stopped as an operator would (SIGTERM)."""
+    with (tmp_path / "worker.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "worker"],
+            cwd=REPO,
+            env=server_environment(fresh_database) | {"WORKER_POLL_SECONDS": "0.1"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @pytest.fixture
@@ -80,6 +128,19 @@ def world(fresh_database: str) -> dict[str, str]:
                 password=PASSWORD,
             )
             make_user(db, role=Role.ohchr_officer, email="officer@ohchr.example", password=PASSWORD)
+            make_user(db, role=Role.ohchr_admin, email="admin@ohchr.example", password=PASSWORD)
+            db.add(
+                Provider(
+                    name="Adviser, Suva",
+                    kind=ProviderKind.human_rights_adviser,
+                    assistance_types=["nmrf_support"],
+                    languages=["en"],
+                    regions_covered=["Oceania"],
+                    modalities=["remote"],
+                    capacity=2,
+                    availability=[{"start": "2030-01-01", "end": "2030-12-31"}],
+                )
+            )
             for text in (
                 "Prevent torture in places of detention",
                 "End violence against women",
@@ -209,3 +270,75 @@ def _walk(fetch: Callable[[str | Unset], object]) -> set[str]:
         if page.next_cursor is None:
             return seen
         cursor = page.next_cursor
+
+
+def _until_done(read: Callable[[], T], done: Callable[[T], bool]) -> T:
+    """What `read` gives once `done` says so: how a client follows a `202`."""
+    deadline = time.monotonic() + LONG_WORK_SECONDS
+    while True:
+        value = read()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
+
+
+UPR_INFO_EXPORT = (
+    b"To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session\n"
+    b"Samoa,Asia,,Ratify the Convention against Torture.,Fiji,Asia,,Accepted,4,Torture,11\n"
+    b"Samoa,Asia,,Establish a national human rights institution.,Fiji,Asia,,Noted,4,NHRI,11\n"
+)
+
+
+def test_an_administrator_imports_a_file_and_follows_the_202_until_it_is_done(
+    server: LiveServer, worker: subprocess.Popen[bytes], world: dict[str, str]
+) -> None:
+    admin = _sign_in(server, "admin@ohchr.example")
+    upload = File(payload=io.BytesIO(UPR_INFO_EXPORT), file_name="export.csv", mime_type="text/csv")
+
+    queued = create_recommendation_import.sync_detailed(
+        client=admin, body=BodyCreateRecommendationImport(file=upload)
+    )
+
+    assert queued.status_code == 202 and isinstance(queued.parsed, ImportReport)
+    assert queued.parsed.status is ImportReportStatus.QUEUED
+    import_id = queued.parsed.id
+    assert queued.headers["location"].endswith(f"/recommendation-imports/{import_id}")
+    report = _until_done(
+        lambda: get_recommendation_import.sync(import_id, client=admin),
+        lambda r: (
+            isinstance(r, ImportReport)
+            and r.status in (ImportReportStatus.SUCCEEDED, ImportReportStatus.FAILED)
+        ),
+    )
+    assert isinstance(report, ImportReport), report
+    assert (report.status, report.rows_read, report.created) == (ImportReportStatus.SUCCEEDED, 2, 2)
+    found = list_recommendations.sync(client=admin, state="WSM", q="institution")
+    assert isinstance(found, RecommendationPage) and len(found.items) == 1
+
+
+def test_an_officer_queues_a_matching_run_and_reads_it_until_it_has_proposals(
+    server: LiveServer, worker: subprocess.Popen[bytes], world: dict[str, str]
+) -> None:
+    officer = _sign_in(server, "officer@ohchr.example")
+    request = uuid.UUID(world["request"])
+    start_triage_assistance_request.sync(request, client=officer)
+    accept_assistance_request.sync(request, client=officer)
+
+    queued = create_matching_run.sync_detailed(
+        client=officer, body=MatchingRunCreate(request_ids=[request])
+    )
+
+    assert queued.status_code == 202 and isinstance(queued.parsed, MatchingRunRead)
+    assert queued.parsed.status is MatchingRunReadStatus.QUEUED
+    assert queued.parsed.proposals == []
+    run_id = queued.parsed.id
+    run = _until_done(
+        lambda: get_matching_run.sync(run_id, client=officer),
+        lambda r: (
+            isinstance(r, MatchingRunRead)
+            and r.status in (MatchingRunReadStatus.SUCCEEDED, MatchingRunReadStatus.FAILED)
+        ),
+    )
+    assert isinstance(run, MatchingRunRead), run
+    assert run.status is MatchingRunReadStatus.SUCCEEDED
+    assert [p.request_id for p in run.proposals] == [request]

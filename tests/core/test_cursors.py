@@ -43,8 +43,8 @@ from app.core.pagination import (
     uuid_value,
 )
 from app.core.principal import Role
-from app.jobs.models import Job
 from app.core.settings import Settings
+from app.jobs.models import Job
 from app.main import create_app
 from app.recommendations.models import RecommendationImport
 from tests.conftest import TEST_SECRET, ConnectionDatabase, make_settings
@@ -67,6 +67,8 @@ SIGNED_FOR = {
     "list_assignments": "created_at,id",
     "list_matching_runs": "-created_at,-id",
     "list_jobs": "-created_at,-id",
+    "list_webhook_subscriptions": "created_at,id",
+    "list_webhook_deliveries": "-created_at,-id",
     "list_reporting_deadlines": "created_at,id",
     "list_events": "position",
     "list_assistance_messages": "created_at,id",
@@ -218,7 +220,8 @@ def cursors(
     with TestClient(shared_app, raise_server_exceptions=False) as client:
         world = build_world(client, database, settings)
         request_id = _second_pages(client, world, database)
-        yield Cursors(client, world, settings, {"request_id": request_id})
+        paths = {"request_id": request_id, "subscription_id": _webhook_pages(client, world)}
+        yield Cursors(client, world, settings, paths)
     shared_app.state.database = None
 
 
@@ -260,6 +263,21 @@ def _second_pages(client: TestClient, world: World, database: ConnectionDatabase
         db.add_all(Job(kind="example", max_attempts=1) for _ in range(3))
         db.commit()
     return str(request["id"])
+
+
+def _webhook_pages(client: TestClient, world: World) -> str:
+    """Two webhook subscriptions, two deliveries (test pings) of the first; the first's id."""
+    admin = world.headers("ohchr_admin")
+    ids = []
+    for n in range(2):
+        body = {"url": f"https://93.184.215.14/hooks/{n}", "event_types": ["shortfall.created"]}
+        response = client.post(f"{API}/webhook-subscriptions", json=body, headers=admin)
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["id"])
+    for _ in range(2):
+        ping = client.post(f"{API}/webhook-subscriptions/{ids[0]}/test", headers=admin)
+        assert ping.status_code == 202, ping.text
+    return str(ids[0])
 
 
 def _request_body() -> dict[str, Any]:

@@ -81,6 +81,7 @@ def test_each_caller_reads_the_events_it_may_see_in_order(
         "state_code": "WSM",
         "version": items[-1]["data"]["version"],
         "url": f"/api/v1/progress-reports/{report_id}",
+        "visibility": "public",
     }
     assert set(items[-1]) == {"id", "type", "timestamp", "data"}  # thin: never the content
 

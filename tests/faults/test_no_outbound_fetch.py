@@ -25,6 +25,7 @@ from app.core.principal import Role
 from app.core.settings import Settings
 from tests.databases import POSTGRES_URL
 from tests.factories import auth, make_user
+from tests.jobs.support import run_jobs
 from tests.progress.support import make_bare_recommendation
 
 METADATA = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
@@ -270,8 +271,18 @@ ASSISTANCE = {
 }
 
 
+WEBHOOKS = {
+    "create_webhook_subscription",
+    "update_webhook_subscription",
+    "ping_webhook_subscription",
+}
+
+
+DEADLINES = {"create_reporting_deadline", "update_reporting_deadline"}
+
+
 def test_every_operation_that_takes_free_text_is_exercised_here(app: FastAPI) -> None:
-    covered = ACCOUNTS | CATALOGUE | PROGRESS | SHORTFALLS | ASSISTANCE
+    covered = ACCOUNTS | CATALOGUE | PROGRESS | SHORTFALLS | ASSISTANCE | WEBHOOKS | DEADLINES
     assert free_text_operations(app.openapi()) - covered == set()
 
 
@@ -322,12 +333,15 @@ def test_the_catalogue_takes_links_without_fetching_them(
     admin = headers(db, settings, Role.ohchr_admin)
     focal = headers(db, settings, Role.state_focal_point)
     recommendation = make_bare_recommendation(db)
-    report = api.made(
+    queued = api.call(
         "create_recommendation_import",
         admin,
+        expect=202,
         files={"file": ("links.csv", upr_info_csv())},
         data={"format": "upr_info"},
     )
+    run_jobs(api.client.app)  # type: ignore[arg-type]  # the worker imports it, fetching nothing
+    report = api.client.get(queued.headers["location"], headers=admin).json()
     assert (report["status"], report["created"]) == ("succeeded", 1)
     cluster = api.call(
         "create_recommendation_cluster",
@@ -560,4 +574,76 @@ def test_assistance_and_matching_take_links_without_fetching_them(
         move_request(api, officer, first, verb)
     move_request(api, focal, second, "withdraw")
     assert api.called == ASSISTANCE
+    assert guard.attempts == []
+
+
+def test_webhook_subscriptions_refuse_private_links_and_fetch_nothing_meanwhile(
+    app: FastAPI, api: Api, guard: OutboundGuard, db: Session, settings: Settings
+) -> None:
+    """A subscription URL is the one thing the service ever fetches: by the worker, after it
+    checked the addresses the host resolves to then (tests/webhooks). Metadata, loopback and
+    local URLs are refused when registered, with no lookup and no connection; an accepted one
+    is not called while the request is answered, not even by a test ping, which is queued."""
+    admin = headers(db, settings, Role.ohchr_admin)
+    types = ["shortfall.published"]
+    for link in (METADATA, LINKS[1], LINKS[3], LINKS[4], "http://localhost:8080/", SHORT + "#x"):
+        refused = api.call(
+            "create_webhook_subscription",
+            admin,
+            expect=422,
+            json={"url": link, "event_types": types, "description": TEXT},
+        )
+        assert refused.json()["errors"][0]["loc"] == ["body", "url"]
+    created = api.call(
+        "create_webhook_subscription",
+        admin,
+        expect=201,
+        json={"url": "https://93.184.215.14/hooks", "event_types": types, "description": TEXT},
+    )
+    subscription_id = created.json()["id"]
+    api.call(
+        "update_webhook_subscription",
+        admin,
+        expect=422,
+        if_match=created.headers["etag"],
+        subscription_id=subscription_id,
+        json={"url": METADATA},
+    )
+    api.call(
+        "update_webhook_subscription",
+        admin,
+        expect=200,
+        if_match=created.headers["etag"],
+        subscription_id=subscription_id,
+        json={"url": "https://93.184.215.15/hooks", "description": LINKS[2]},
+    )
+    api.call("ping_webhook_subscription", admin, expect=202, subscription_id=subscription_id)
+    assert api.called == WEBHOOKS
+    assert guard.attempts == []
+
+    run_jobs(app)  # the worker delivers the ping: to the checked address, and nowhere else
+
+    assert guard.attempts == ["93.184.215.15:443"]
+
+
+def test_reporting_deadlines_take_links_without_fetching_them(
+    api: Api, guard: OutboundGuard, db: Session, settings: Settings
+) -> None:
+    focal = headers(db, settings, Role.state_focal_point)
+    rid = make_bare_recommendation(db).id
+    created = api.call(
+        "create_reporting_deadline",
+        focal,
+        expect=201,
+        json={"recommendation_id": str(rid), "due_on": "2030-06-30", "note": TEXT},
+    )
+    api.call(
+        "update_reporting_deadline",
+        focal,
+        expect=200,
+        if_match=created.headers["etag"],
+        deadline_id=created.json()["id"],
+        json={"note": LINKS[0]},
+    )
+    assert api.called == DEADLINES
     assert guard.attempts == []

@@ -23,6 +23,7 @@ from app.core.settings import Settings
 from app.demo import seed_demo
 from app.recommendations.models import Recommendation
 from tests.factories import token_for
+from tests.jobs.support import run_jobs
 
 API = "/api/v1"
 HOME, OTHER = "WSM", "NPL"
@@ -240,7 +241,8 @@ def _assistance(world: World, client: TestClient, database: Database) -> None:
                     "/assignments", {"request_id": request["id"], "provider_id": provider["id"]}
                 )
                 world.add("assignment_id", assignment["id"])
-    run = officer.create("/matching-runs", {})
+    run = officer.send("POST", "/matching-runs", {}, status=202)  # queued for a worker
+    run_jobs(client.app)  # type: ignore[arg-type]
     world.add("run_id", run["id"])
 
 

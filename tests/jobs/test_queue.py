@@ -246,7 +246,7 @@ def test_stopping_ends_the_loop_after_the_job_in_hand(app: FastAPI, db: Session)
         queue.enqueue(db, "test.slow", {}, max_attempts=1)
     db.commit()
     worker = worker_for(app, JobKind("test.slow", slow))
-    # One thread: the test's database is one connection (several threads: tests/jobs/test_workers.py).
+    # One thread: the test database is one connection (threads: tests/jobs/test_workers.py).
     worker.settings = worker.settings.model_copy(update={"worker_concurrency": 1})
     thread = threading.Thread(target=worker.serve)
     thread.start()

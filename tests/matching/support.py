@@ -22,6 +22,7 @@ from app.expertise.models import Assignment
 from app.matching.scoring import ProviderOffer, RequestNeeds
 from app.taxonomies.vocabularies import AssistanceType, Modality
 from tests.factories import auth, make_user
+from tests.jobs.support import run_jobs
 
 API = "/api/v1"
 PROVIDERS = f"{API}/providers"
@@ -54,6 +55,22 @@ def officer(db: Session, settings: Settings) -> Headers:
 def provider_account(db: Session, settings: Settings) -> tuple[User, Headers]:
     user = make_user(db, role=Role.provider)
     return user, auth(settings, user)
+
+
+def completed_run(
+    client: TestClient, headers: Headers, body: Json | None = None, **extra_headers: str
+) -> Json:
+    """A matching run as an officer gets it: queued (202 and its `Location`), computed by a
+    worker, then read back."""
+    response = client.post(RUNS, json=body, headers=headers)
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "queued"
+    run_jobs(client.app)  # type: ignore[arg-type]
+    done = client.get(response.headers["location"], headers={**headers, **extra_headers})
+    assert done.status_code == 200, done.text
+    result: Json = done.json()
+    assert result["status"] == "succeeded", result
+    return result
 
 
 def provider_body(**overrides: Any) -> Json:

@@ -25,6 +25,7 @@ from tests.matching.support import (
     Json,
     best_total,
     can_serve,
+    completed_run,
     create_provider,
     headers_for,
     officer,
@@ -36,10 +37,7 @@ DAY = dt.date(2030, 5, 1)
 
 
 def run(client: TestClient, headers: Headers, **body: object) -> Json:
-    response = client.post(RUNS, json=body or None, headers=headers)
-    assert response.status_code == 201, response.text
-    result: Json = response.json()
-    return result
+    return completed_run(client, headers, body or None)
 
 
 def candidates(

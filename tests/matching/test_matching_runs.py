@@ -20,6 +20,7 @@ from tests.matching.support import (
     accepted_request,
     assignment_count,
     best_total,
+    completed_run,
     create_provider,
     greedy_total,
     headers_for,
@@ -30,10 +31,7 @@ from tests.matching.support import (
 
 
 def run(client: TestClient, headers: Headers, body: Json | None = None) -> Json:
-    response = client.post(RUNS, json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    created: Json = response.json()
-    return created
+    return completed_run(client, headers, body)
 
 
 def pairs(run_: Json) -> list[tuple[str, str, float]]:
@@ -160,7 +158,7 @@ def test_two_runs_over_unchanged_data_give_the_same_total(
 ) -> None:
     """Bug: priority counts waiting time to the microsecond (app/assistance/priority.py,
     `priority`: `waited_days` from `total_seconds()`), and a run weighs requests by priority at
-    the moment it runs (app/matching/service.py, `run_matching`), so two runs a few
+    the moment it runs (app/matching/service.py, `compute_run`), so two runs a few
     milliseconds apart over the same rows give different totals (and, near a tie, different
     proposals) for any request waiting less than the 60-day cap."""
     caller = officer(db, settings)

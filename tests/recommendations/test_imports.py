@@ -20,6 +20,7 @@ from app.taxonomies.vocabularies import Position
 from tests.conftest import ConnectionDatabase, make_settings
 from tests.core.test_problems import assert_problem
 from tests.factories import auth, make_user
+from tests.jobs.support import run_jobs
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "samples"
 UPR_INFO_CSV = SAMPLES / "upr-info" / "1-5.csv"
@@ -32,9 +33,14 @@ needs_samples = pytest.mark.skipif(not UPR_INFO_CSV.exists(), reason="shared sam
 def _upload(
     client: TestClient, headers: dict[str, str], name: str, content: bytes, **form: str
 ) -> dict[str, object]:
+    """Queue the import, let a worker run it, and read its report."""
     response = client.post(IMPORTS, files={"file": (name, content)}, data=form, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "queued"
+    run_jobs(client.app)  # type: ignore[arg-type]
+    report = client.get(response.headers["location"], headers=headers)
+    assert report.status_code == 200, report.text
+    return report.json()  # type: ignore[no-any-return]
 
 
 def _count(db: Session, **where: object) -> int:
@@ -143,16 +149,19 @@ def test_exact_duplicate_rows_become_one_recommendation(
 
 
 @needs_samples
-def test_dry_run_reports_and_writes_nothing(
+def test_dry_run_reports_and_writes_nothing_but_its_report(
     client: TestClient, db: Session, admin_headers: dict[str, str]
 ) -> None:
     report = _upload(client, admin_headers, "1.csv", _csv_bytes(_upr_info_rows(30)), dry_run="true")
     assert (report["dry_run"], report["created"], report["status"]) == (True, 30, "succeeded")
     assert _count(db) == 0
-    assert (
-        db.exec(select(AuditEvent).where(AuditEvent.resource_type == "recommendation_import")).all()
-        == []
-    )
+    (record,) = db.exec(
+        select(AuditEvent).where(AuditEvent.resource_type == "recommendation_import")
+    ).all()
+    assert record.action == "recommendation_import.succeeded"
+    assert record.after is not None and record.after["dry_run"] is True
+    updates = select(AuditEvent).where(AuditEvent.resource_type == "recommendation")
+    assert db.exec(updates).all() == []
 
 
 @needs_samples

@@ -1,0 +1,67 @@
+"""What more than one benchmark needs beside the server it measures: `python -m app worker`
+processes, as production runs them (`bench/load.py`, `bench/webhooks.py`)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+READY_TIMEOUT_SECONDS = 60.0
+STOP_TIMEOUT_SECONDS = 30.0  # a worker asked to stop first finishes the job in hand
+STARTED = "thread(s), jobs:"  # the line `python -m app worker` prints once it works
+
+
+@contextlib.contextmanager
+def workers(
+    count: int, env: dict[str, str], logs: Path, label: str = "worker"
+) -> Iterator[list[int]]:
+    """`count` worker processes with exactly `env` (build it with load.py's
+    `_server_environment`), each in its own process group and writing to `logs/LABEL-N.log`;
+    their pids once every one has started. Stopped when the block ends, whatever happens:
+    SIGTERM (each finishes or releases the job in hand), then SIGKILL if one lingers."""
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for n in range(1, count + 1):
+            with (logs / f"{label}-{n}.log").open("wb") as output:
+                processes.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "app", "worker"],
+                        cwd=ROOT,
+                        env=env,
+                        stdout=output,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+        for n, process in enumerate(processes, start=1):
+            _wait_started(process, logs / f"{label}-{n}.log")
+        yield [process.pid for process in processes]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _wait_started(process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace")
+        if STARTED in text:
+            return
+        if process.poll() is not None:
+            raise RuntimeError(f"a worker exited as it started; its log ends:\n{text[-3000:]}")
+        time.sleep(0.1)
+    raise RuntimeError(f"a worker had not started after {READY_TIMEOUT_SECONDS:.0f} s ({log})")
