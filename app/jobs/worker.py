@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
-from app.core.db import Database, write_intent
+from app.core.db import Database
 from app.core.models import utcnow
 from app.core.settings import Settings
 from app.jobs import queue
@@ -187,26 +187,18 @@ class Worker:
     def _anything_due(self) -> bool:
         """A read (no write lock on SQLite) before claiming, so an idle worker writes nothing."""
         now = utcnow()
-        token = write_intent.set(False)
-        try:
-            with self.database.session() as db:
-                found = db.exec(
-                    select(Job.id)
-                    .where(
-                        or_(
-                            and_(col(Job.status) == JobStatus.queued, col(Job.run_at) <= now),
-                            and_(
-                                col(Job.status) == JobStatus.running,
-                                col(Job.locked_until) < now,
-                            ),
-                        ),
-                        col(Job.kind).in_(list(self.kinds)),
-                    )
-                    .limit(1)
-                ).first()
-                db.rollback()
-        finally:
-            write_intent.reset(token)
+        with self.database.reading() as db:
+            found = db.exec(
+                select(Job.id)
+                .where(
+                    or_(
+                        and_(col(Job.status) == JobStatus.queued, col(Job.run_at) <= now),
+                        and_(col(Job.status) == JobStatus.running, col(Job.locked_until) < now),
+                    ),
+                    col(Job.kind).in_(list(self.kinds)),
+                )
+                .limit(1)
+            ).first()
         return found is not None
 
     def _run(self, job: Job, worker_id: str) -> None:

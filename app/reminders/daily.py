@@ -6,7 +6,7 @@ import logging
 
 from sqlmodel import col, select
 
-from app.core.db import Database, write_intent
+from app.core.db import Database
 from app.core.models import utcnow
 from app.core.settings import Settings
 from app.jobs.models import Job
@@ -36,13 +36,8 @@ def queue_today(database: Database, settings: Settings) -> int:
 
 
 def _queued(database: Database, key: str) -> bool:
-    token = write_intent.set(False)  # on SQLite, a read that takes no write lock
-    try:
-        with database.session() as db:
-            found = db.exec(select(Job.id).where(col(Job.dedupe_key) == key)).first()
-            db.rollback()
-    finally:
-        write_intent.reset(token)
+    with database.reading() as db:
+        found = db.exec(select(Job.id).where(col(Job.dedupe_key) == key)).first()
     return found is not None
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from app.audit.service import record
-from app.core.db import Database, write_intent
+from app.core.db import Database
 from app.core.models import utcnow
 from app.core.settings import Settings
 from app.jobs.models import Job
@@ -132,21 +132,13 @@ def _read(
     database: Database, delivery_id: uuid.UUID
 ) -> tuple[WebhookDelivery, WebhookSubscription] | None:
     """A read (no write lock on SQLite), closed before the request goes out."""
-    token = write_intent.set(False)
-    try:
-        with database.session() as db:
-            delivery = db.get(WebhookDelivery, delivery_id)
-            subscription = (
-                db.get(WebhookSubscription, delivery.subscription_id) if delivery else None
-            )
-            if delivery is None or subscription is None:
-                db.rollback()
-                return None
-            db.expunge_all()
-            db.rollback()
-            return delivery, subscription
-    finally:
-        write_intent.reset(token)
+    with database.reading() as db:
+        delivery = db.get(WebhookDelivery, delivery_id)
+        subscription = db.get(WebhookSubscription, delivery.subscription_id) if delivery else None
+        if delivery is None or subscription is None:
+            return None
+        db.expunge_all()
+        return delivery, subscription
 
 
 def _failing_too_long(subscription: WebhookSubscription, settings: Settings) -> str | None:

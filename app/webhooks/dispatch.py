@@ -14,7 +14,7 @@ it gets a delivery and its job, so that an event is never positioned without its
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.core.db import Database, write_intent
+from app.core.db import Database
 from app.core.models import utcnow
 from app.core.settings import Settings
 from app.events.models import OutboxEvent
@@ -55,15 +55,10 @@ def dispatch(database: Database, settings: Settings) -> int:
 
 def _anything_pending(database: Database) -> bool:
     """A read first, so that an idle worker writes nothing (and takes no lock on SQLite)."""
-    token = write_intent.set(False)
-    try:
-        with database.session() as db:
-            found = db.exec(
-                select(OutboxEvent.seq).where(col(OutboxEvent.position).is_(None)).limit(1)
-            ).first()
-            db.rollback()
-    finally:
-        write_intent.reset(token)
+    with database.reading() as db:
+        found = db.exec(
+            select(OutboxEvent.seq).where(col(OutboxEvent.position).is_(None)).limit(1)
+        ).first()
     return found is not None
 
 
