@@ -259,6 +259,7 @@ def _recommendation_rows(
             "text": text,
             "position": position,
             "content_hash": hashlib.sha256(f"{source_key}\n{text}".encode()).hexdigest(),
+            "action_category": None,
             "last_import_id": None,
             "version": 1,
             "created_at": created,
@@ -346,6 +347,8 @@ def _report_rows(
                 "published_at": published,
                 "revision": 1,
                 "pending_revision": None,
+                # Everyone else reads this revision while the report is public.
+                "published_revision": 1 if published is not None else None,
                 "version": 2 + (published is not None) if submitted else 1,
                 "created_at": created,
                 "updated_at": updated,
@@ -364,6 +367,7 @@ def _report_rows(
                 "updated_at": submitted or updated,
                 "submitted_at": submitted,
                 "submitted_by_id": focal_point if submitted else None,
+                "reason": None,
             }
         )
         links += [{"report_id": report_id, "recommendation_id": rid} for rid in chosen]
@@ -470,7 +474,9 @@ def load(url: str, recommendations: int, reports: int) -> Loaded:
                 rid = row["id"]
                 by_state[row["state_code"]].append(rid)
                 themes = set(rng.choices(theme_ids, theme_weights, k=rng.randint(1, 3)))
-                theme_links.extend({"recommendation_id": rid, "theme_id": t} for t in themes)
+                theme_links.extend(
+                    {"recommendation_id": rid, "theme_id": t, "label": None} for t in themes
+                )
                 for code, goal in rng.sample(targets, rng.choice([0, 1, 1, 2])):
                     sdg_links.append({"recommendation_id": rid, "code": code, "goal": goal})
                 yield row

@@ -383,21 +383,21 @@ def _deliveries(url: str, since: dt.datetime) -> dict[str, Any]:
     """The deliveries created since `since`: by status, by attempts, their jobs by status, and
     the next pending attempt."""
     with psycopg.connect(url, autocommit=True) as connection:
-        by_status = dict(
+        by_status: dict[str, int] = dict(
             connection.execute(
                 "SELECT status, count(*) FROM webhook_deliveries WHERE created_at >= %s "
                 "GROUP BY status",
                 (since,),
             ).fetchall()
         )
-        by_attempts = dict(
+        by_attempts: dict[int, int] = dict(
             connection.execute(
                 "SELECT attempts, count(*) FROM webhook_deliveries WHERE created_at >= %s "
                 "GROUP BY attempts ORDER BY attempts",
                 (since,),
             ).fetchall()
         )
-        jobs = dict(
+        jobs: dict[str, int] = dict(
             connection.execute(
                 "SELECT status, count(*) FROM jobs WHERE kind = 'webhook.deliver' "
                 "AND created_at >= %s GROUP BY status",

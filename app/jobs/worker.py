@@ -149,14 +149,18 @@ class Worker:
         worker_id = f"{self.name}:{index}:{uuid.uuid4().hex[:6]}"
         last_tick: dict[str, float] = {}
         pause = self.settings.worker_poll_seconds
+        busy = False
         while not self.stop.is_set():
             try:
                 if with_ticks:
                     self._due_ticks(last_tick)
-                if self.run_one(worker_id):
+                # While jobs keep coming, claim straight away: the look first is for idle times.
+                busy = self.run_one(worker_id, look_first=not busy)
+                if busy:
                     pause = self.settings.worker_poll_seconds
                     continue
             except Exception:
+                busy = False
                 log.exception("worker loop failed; trying again", extra={"worker": worker_id})
                 pause = min(max(pause, 0.5) * 2, IDLE_BACKOFF_MAX_S)
                 self.stop.wait(pause)
@@ -172,9 +176,9 @@ class Worker:
 
     # -- one job ---------------------------------------------------------------------------
 
-    def run_one(self, worker_id: str) -> bool:
+    def run_one(self, worker_id: str, look_first: bool = True) -> bool:
         """Claim one due job and run it; False when none is due."""
-        if not self._anything_due():
+        if look_first and not self._anything_due():
             return False
         with self.database.transaction() as db:
             job = queue.claim(db, worker_id, list(self.kinds), self.lease)
