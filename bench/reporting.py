@@ -844,10 +844,11 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 def _process_tree(pid: int) -> list[int]:
     found = [pid]
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        with contextlib.suppress(OSError):
-            for child in task.read_text().split():
-                found += _process_tree(int(child))
+    with contextlib.suppress(OSError):  # a process may end while we read its tree
+        for task in Path(f"/proc/{pid}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                for child in task.read_text().split():
+                    found += _process_tree(int(child))
     return found
 
 
