@@ -118,16 +118,18 @@ class Worker:
     # -- running ---------------------------------------------------------------------------
 
     def serve(self) -> None:
-        """Work until `stop` is set: `WORKER_CONCURRENCY` threads claim jobs, this one also
-        keeps the ticks. The job each thread holds when asked to stop is finished (or, if it
-        watches `stopping()`, released) before this returns."""
+        """Work until `stop` is set: `WORKER_CONCURRENCY` threads claim jobs and one keeps the
+        ticks, so that a long job never holds up the events' dispatch. The job each thread
+        holds when asked to stop is finished (or, if it watches `stopping()`, released) before
+        this returns."""
         threads = [
             threading.Thread(target=self._claim_loop, args=(n,), name=f"job-{n}", daemon=True)
             for n in range(1, self.settings.worker_concurrency)
         ]
+        threads.append(threading.Thread(target=self._tick_loop, name="ticks", daemon=True))
         for thread in threads:
             thread.start()
-        self._claim_loop(0, with_ticks=True)
+        self._claim_loop(0)
         for thread in threads:
             thread.join()
 
@@ -145,34 +147,39 @@ class Worker:
                 break
         return ran
 
-    def _claim_loop(self, index: int, with_ticks: bool = False) -> None:
+    def _claim_loop(self, index: int) -> None:
         worker_id = f"{self.name}:{index}:{uuid.uuid4().hex[:6]}"
-        last_tick: dict[str, float] = {}
-        pause = self.settings.worker_poll_seconds
         busy = False
         while not self.stop.is_set():
             try:
-                if with_ticks:
-                    self._due_ticks(last_tick)
                 # While jobs keep coming, claim straight away: the look first is for idle times.
                 busy = self.run_one(worker_id, look_first=not busy)
-                if busy:
-                    pause = self.settings.worker_poll_seconds
-                    continue
             except Exception:
                 busy = False
                 log.exception("worker loop failed; trying again", extra={"worker": worker_id})
-                pause = min(max(pause, 0.5) * 2, IDLE_BACKOFF_MAX_S)
-                self.stop.wait(pause)
+                self._pause_after_failure()
                 continue
+            if not busy:
+                self.stop.wait(self.settings.worker_poll_seconds)
+
+    def _tick_loop(self) -> None:
+        last_tick: dict[str, float] = {}
+        while not self.stop.is_set():
+            now = time.monotonic()
+            for tick in self.ticks:
+                if now - last_tick.get(tick.name, -tick.every) < tick.every:
+                    continue
+                last_tick[tick.name] = now
+                try:
+                    tick.run(self.database, self.settings)
+                except Exception:
+                    log.exception("periodic duty failed; trying again", extra={"tick": tick.name})
+                    self._pause_after_failure()
             self.stop.wait(self.settings.worker_poll_seconds)
 
-    def _due_ticks(self, last_tick: dict[str, float]) -> None:
-        now = time.monotonic()
-        for tick in self.ticks:
-            if now - last_tick.get(tick.name, -tick.every) >= tick.every:
-                last_tick[tick.name] = now
-                tick.run(self.database, self.settings)
+    def _pause_after_failure(self) -> None:
+        """A moment before trying again (the database may be restarting)."""
+        self.stop.wait(min(max(self.settings.worker_poll_seconds, 0.5) * 2, IDLE_BACKOFF_MAX_S))
 
     # -- one job ---------------------------------------------------------------------------
 

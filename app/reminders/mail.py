@@ -150,7 +150,8 @@ def deliver(relay: Relay, message: EmailMessage) -> None:
                     "sent in clear (use smtps://, or a relay that offers STARTTLS)"
                 )
             client.login(relay.username, relay.password or "")
-        client.send_message(message)
+        # To its one addressee only, whatever the To header might be read to hold.
+        client.send_message(message, to_addrs=[str(message["To"])])
 
 
 def send(ctx: JobContext) -> None:
@@ -169,4 +170,10 @@ def send(ctx: JobContext) -> None:
     deliver(Relay.parse(ctx.settings.smtp_url), message)
 
 
-EMAIL = JobKind(SEND, send, max_attempts=ATTEMPTS, delays=DELAYS)
+EMAIL = JobKind(
+    SEND,
+    send,
+    max_attempts=ATTEMPTS,
+    delays=DELAYS,
+    expected=(MailRefused, smtplib.SMTPException, OSError),
+)

@@ -290,4 +290,5 @@ DELIVERY_KIND = JobKind(
     delays=DELAYS,
     on_failure=_on_failure,
     on_retry=_on_retry,
+    expected=(DeliveryFailed,),
 )

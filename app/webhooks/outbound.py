@@ -12,10 +12,11 @@ import ipaddress
 import re
 import socket
 import ssl
+import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 
 import httpx
 
@@ -29,6 +30,9 @@ MAX_ANSWER_BYTES = 4096
 SNIPPET_CHARS = 200
 MAX_ERROR_CHARS = 500
 MAX_ADDRESSES_TRIED = 3
+DEADLINE_SLACK_S = 0.5
+# Not public whatever `is_global` says on older Pythons: IPv6 site-local (deprecated).
+SITE_LOCAL = ipaddress.ip_network("fec0::/10")
 _LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
 _HOSTNAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*")
 
@@ -113,8 +117,13 @@ def literal_address(host: str) -> IPAddress | None:
 
 def refusal(address: IPAddress) -> str | None:
     """Why the service may not call `address`, or None if it may."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return refusal(address.ipv4_mapped)
+    if isinstance(address, ipaddress.IPv6Address):
+        # An IPv4 address inside an IPv6 one (mapped, or 6to4) is judged as that address.
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is not None:
+            return refusal(embedded)
+        if address in SITE_LOCAL:
+            return "a site-local address"
     for reason, applies in (
         ("a loopback address", address.is_loopback),
         ("a link-local address", address.is_link_local),
@@ -164,8 +173,9 @@ def _refuse_any(target: Target, addresses: Iterable[IPAddress]) -> None:
     for address in addresses:
         reason = refusal(address)
         if reason is not None:
-            where = target.host if str(address) == target.host else f"{target.host} ({address})"
-            raise RefusedUrl(f"{where} is {reason}")
+            # The address a name resolves to is not told: it would map the internal network.
+            where = target.host if str(address) == target.host else f"{target.host} resolves to"
+            raise RefusedUrl(f"{where} {'is ' if where == target.host else ''}{reason}")
 
 
 def post(raw_url: str, body: bytes, headers: Mapping[str, str], settings: Settings) -> Answer:
@@ -197,7 +207,10 @@ def _send(
         if remaining <= 0:
             break
         try:
-            return _post_to(target, address, body, headers, remaining, started)
+            call = partial(_post_to, target, address, body, headers, remaining, started)
+            return _within(remaining, call)
+        except DeadlineExceeded:
+            return _failed(started, f"no answer within {budget:g} s (timed out)")
         except httpx.ConnectTimeout:
             error = f"connecting to {address} timed out"
         except httpx.ConnectError as exc:
@@ -207,6 +220,34 @@ def _send(
         except httpx.HTTPError as exc:
             return _failed(started, f"{type(exc).__name__}: {exc}")
     return _failed(started, error)
+
+
+class DeadlineExceeded(Exception):
+    """The whole call took longer than WEBHOOK_TIMEOUT_SECONDS."""
+
+
+def _within(seconds: float, call: Callable[[], Answer]) -> Answer:
+    """`call`'s answer if it comes within `seconds` (and a little slack for closing), else
+    DeadlineExceeded. httpx's timeouts bound each read, so a receiver trickling a byte at a
+    time would otherwise hold the worker's thread for as long as it likes; the abandoned call
+    runs on in its own thread until its next read times out or the receiver lets go."""
+    outcome: list[Answer | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except BaseException as exc:  # handed to the caller's thread as they are
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, name="webhook-post", daemon=True)
+    thread.start()
+    thread.join(seconds + DEADLINE_SLACK_S)
+    if not outcome:
+        raise DeadlineExceeded()
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def _post_to(

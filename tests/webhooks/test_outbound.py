@@ -98,6 +98,36 @@ def test_an_endless_answer_is_read_only_to_4_kib(settings: Settings) -> None:
     assert len(result.snippet) <= 200 < MAX_ANSWER_BYTES
 
 
+def test_a_receiver_trickling_its_answer_is_cut_at_the_timeout(settings: Settings) -> None:
+    """A byte a second keeps every read within its own timeout; the call as a whole is cut."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        release = threading.Event()
+
+        def trickle() -> None:
+            connection, _ = server.accept()
+            with connection:
+                connection.recv(65536)
+                for byte in b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n":
+                    if release.wait(min(TIMEOUT_S / 2, 1.0)):
+                        return
+                    connection.sendall(bytes([byte]))
+
+        thread = threading.Thread(target=trickle, daemon=True)
+        thread.start()
+        started = time.monotonic()
+        result = post(f"http://127.0.0.1:{port}/", b"{}", {}, settings)
+        elapsed = time.monotonic() - started
+        release.set()
+        thread.join(5)
+
+    assert result.status is None
+    assert result.error == f"no answer within {TIMEOUT_S:g} s (timed out)"
+    assert elapsed < TIMEOUT_S + 2
+
+
 def test_nothing_listening_is_a_connection_error(settings: Settings) -> None:
     receiver = Receiver()  # never started: its port refuses
 
@@ -128,6 +158,20 @@ def test_a_private_address_is_refused_without_a_connection(
 )
 def test_numeric_hosts_are_read_as_the_resolver_reads_them(host: str, address: str) -> None:
     assert literal_address(host) == ipaddress.ip_address(address)
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("2002:7f00:1::", "a loopback address"),  # 6to4 around 127.0.0.1
+        ("2002:a01:203::", "a private address"),  # 6to4 around 10.1.2.3
+        ("fec0::1", "a site-local address"),
+        ("::ffff:169.254.169.254", "a link-local address"),
+    ],
+    ids=str,
+)
+def test_ipv4_inside_ipv6_and_site_local_are_refused(address: str, reason: str) -> None:
+    assert refusal(ipaddress.ip_address(address)) == reason
 
 
 @pytest.mark.parametrize("address", ["8.8.8.8", "93.184.215.14", "2606:4700:4700::1111"], ids=str)

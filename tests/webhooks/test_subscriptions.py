@@ -258,7 +258,9 @@ def test_a_host_resolving_to_a_private_address_is_422(
     )
 
     assert_problem(response, 422, "validation-error")
-    assert "hooks.internal.example (10.1.2.3) is a private address" in response.json()["detail"]
+    detail = response.json()["detail"]
+    assert "hooks.internal.example resolves to a private address" in detail
+    assert "10.1.2.3" not in detail  # the internal address is not told
 
 
 def test_http_is_422_in_production(
