@@ -16,6 +16,8 @@ import smtplib
 import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from urllib.parse import unquote, urlsplit
@@ -96,10 +98,11 @@ def queue_mail(
     about: tuple[str, object],
 ) -> int:
     """Queue one message per address (each once) in the caller's transaction; none when
-    e-mail is off. `about` is the object the message tells of (shown with the job)."""
+    e-mail is off. `about` is the object the message tells of (shown with the job). An address
+    that is not exactly one mailbox (`a,b@example.org` reads as two) is skipped and logged."""
     if not settings.smtp_url:
         return 0
-    addresses = list(dict.fromkeys(to))
+    addresses = [a for a in dict.fromkeys(to) if _one_mailbox(a)]
     for address in addresses:
         enqueue(
             db,
@@ -109,6 +112,15 @@ def queue_mail(
             subject=about,
         )
     return len(addresses)
+
+
+def _one_mailbox(address: str) -> bool:
+    try:
+        Address(addr_spec=address)
+    except (ValueError, IndexError, HeaderParseError):
+        log.warning("not e-mailed: not a single mailbox", extra={"address": address})
+        return False
+    return True
 
 
 def compose(
@@ -151,7 +163,7 @@ def deliver(relay: Relay, message: EmailMessage) -> None:
                 )
             client.login(relay.username, relay.password or "")
         # To its one addressee only, whatever the To header might be read to hold.
-        client.send_message(message, to_addrs=[str(message["To"])])
+        client.send_message(message)
 
 
 def send(ctx: JobContext) -> None:

@@ -112,6 +112,28 @@ def test_each_recipient_gets_one_plain_text_message_with_its_own_id(
     assert all(job.status is JobStatus.succeeded for job in jobs.values())
 
 
+def test_an_address_that_reads_as_two_mailboxes_is_not_mailed(
+    app: FastAPI, db: Session, database_url: str, smtp: SmtpServer
+) -> None:
+    """Account addresses may hold a comma; `x,attacker@evil.example` would be read as two
+    recipients, so it gets no message, and the other addressees get theirs."""
+    use_settings(app, database_url, smtp_url=smtp.url)
+    queued = queue_mail(
+        db,
+        app.state.settings,
+        to=["x,attacker@evil.example", "focal@example.org"],
+        subject="Deadline",
+        body="Text.\n",
+        about=("reporting_deadline", "x"),
+    )
+    db.commit()
+
+    run_jobs(app)
+
+    assert queued == 1
+    assert smtp.inbox.recipients == [["focal@example.org"]]
+
+
 @pytest.fixture
 def guarded_smtp() -> Iterator[SmtpServer]:
     server = start_smtp_server(login=("relay-user", "p@ss:word"))
