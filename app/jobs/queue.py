@@ -109,6 +109,14 @@ def renew(db: Session, job_id: uuid.UUID, worker_id: str, lease: dt.timedelta) -
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def hold(db: Session, job_id: uuid.UUID, worker_id: str) -> None:
+    """Lock the job's row for the caller's transaction if it is still `worker_id`'s; LeaseLost
+    otherwise, so that what the transaction was to record is not written."""
+    held = db.exec(select(Job.id).where(_held(job_id, worker_id)).with_for_update()).first()
+    if held is None:
+        raise LeaseLost(f"job {job_id} is no longer held by {worker_id}")
+
+
 def succeed(db: Session, job_id: uuid.UUID, worker_id: str) -> None:
     """Mark the job done in the transaction of its work; LeaseLost (so the work rolls back) if
     another worker holds it now."""

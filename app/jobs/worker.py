@@ -63,6 +63,15 @@ class JobContext:
             queue.succeed(db, self.job.id, self.worker_id)
         self.finished = True
 
+    @contextmanager
+    def holding(self) -> Iterator[Session]:
+        """A transaction that lands only while the job is still this worker's (what an attempt
+        records before failing): queue.LeaseLost, and nothing written, once another worker
+        has taken the job over."""
+        with self.database.transaction() as db:
+            queue.hold(db, self.job.id, self.worker_id)
+            yield db
+
     @property
     def separate_writes(self) -> bool:
         """Whether a write in a second transaction can land while the job's own is open (not

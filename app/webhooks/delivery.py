@@ -123,7 +123,7 @@ def deliver(ctx: JobContext) -> None:
             _disable(db, subscription.id, reason)
             _give_up(db, delivery_id, f"subscription disabled: {reason}", answer)
     else:
-        with ctx.database.transaction() as db:
+        with ctx.holding() as db:  # a worker whose lease ran out records nothing
             _failed_attempt(db, delivery_id, subscription.id, answer)
         raise DeliveryFailed(answer.error or f"the receiver answered {answer.status}")
 

@@ -177,6 +177,37 @@ def test_the_work_and_the_success_commit_together(app: FastAPI, db: Session) -> 
     assert db.exec(select(Job).where(col(Job.kind) == "test.written")).all() == []
 
 
+def test_what_an_attempt_records_lands_only_while_the_job_is_held(
+    app: FastAPI, db: Session
+) -> None:
+    """A worker whose lease ran out (the job taken over) writes nothing more for it."""
+    recorded: list[str] = []
+
+    def record_then_fail(context: JobContext) -> None:
+        with context.holding() as work:
+            work.add(Job(kind=f"test.recorded-{context.worker_id}", max_attempts=1))
+        recorded.append(context.worker_id)
+        raise RuntimeError("the receiver answered 500")
+
+    queue.enqueue(db, "test.attempt", {}, max_attempts=3)
+    db.commit()
+    worker_for(app, JobKind("test.attempt", record_then_fail)).run_one("worker-a")
+    assert recorded == ["worker-a"]
+
+    job = db.exec(select(Job).where(col(Job.kind) == "test.attempt")).one()
+    make_due(db)
+    claimed = queue.claim(db, "worker-b", ["test.attempt"], LEASE)
+    assert claimed is not None
+    db.commit()
+    late = JobContext(
+        claimed, app.state.database, app.state.settings, "worker-a", threading.Event()
+    )
+    with pytest.raises(queue.LeaseLost), late.holding() as work:
+        work.add(Job(kind="test.recorded-late", max_attempts=1))
+    assert db.exec(select(Job).where(col(Job.kind) == "test.recorded-late")).all() == []
+    assert job.id == claimed.id
+
+
 # -- the administrators' API -------------------------------------------------------------------
 
 
