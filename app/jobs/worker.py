@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
@@ -99,6 +99,44 @@ class JobKind:
     # Failures that are part of the job's life (a receiver answering 500): logged as warnings,
     # without a traceback.
     expected: tuple[type[Exception], ...] = ()
+
+
+FINISHED = ("succeeded", "failed")
+
+
+class Followed(Protocol):
+    """An object that shows how its job stands (an import report, a matching run)."""
+
+    status: str
+
+
+F = TypeVar("F", bound=Followed)
+
+
+def followed_by(
+    load: Callable[[Session, Job], F | None],
+    requeue: Callable[[Session, F], None],
+    give_up: Callable[[Session, Job, F], None],
+) -> tuple[FailureHook, RetryHook]:
+    """The `on_failure` and `on_retry` of a job whose object follows it: queued again for the
+    next attempt or an administrator's retry, and given up (`failed`, with why) once the job
+    is dead. `load` locks the object; one already finished is left as it is on failure."""
+
+    def on_failure(db: Session, job: Job, next_attempt_at: dt.datetime | None) -> None:
+        obj = load(db, job)
+        if obj is None or obj.status in FINISHED:
+            return
+        if next_attempt_at is not None:
+            requeue(db, obj)
+        else:
+            give_up(db, job, obj)
+
+    def on_retry(db: Session, job: Job) -> None:
+        obj = load(db, job)
+        if obj is not None:
+            requeue(db, obj)
+
+    return on_failure, on_retry
 
 
 @dataclass(frozen=True)

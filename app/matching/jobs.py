@@ -6,7 +6,6 @@ commit together. The run weighs requests by their priority as OHCHR sees it, so 
 officer who asked for it.
 """
 
-import datetime as dt
 import uuid
 from collections.abc import Sequence
 
@@ -15,7 +14,7 @@ from sqlmodel import Session
 from app.core.principal import Principal, PrincipalKind, Role
 from app.jobs.models import Job
 from app.jobs.queue import enqueue
-from app.jobs.worker import JobContext, JobKind
+from app.jobs.worker import FINISHED, JobContext, JobKind, followed_by
 from app.matching import service
 from app.matching.models import MatchingRun
 from app.recommendations.jobs import on_behalf_of, requester
@@ -23,7 +22,6 @@ from app.recommendations.jobs import on_behalf_of, requester
 KIND = "matching_run.run"
 MAX_ATTEMPTS = 3
 DELAYS = (5.0, 30.0)
-FINISHED = ("succeeded", "failed")
 
 
 def queue_run(db: Session, who: Principal, request_ids: Sequence[uuid.UUID] | None) -> MatchingRun:
@@ -82,23 +80,14 @@ def _requeue(db: Session, matching_run: MatchingRun) -> None:
     db.add(matching_run)
 
 
-def on_failure(db: Session, job: Job, next_attempt_at: dt.datetime | None) -> None:
-    """Queued again for the next attempt, or once the job is dead, `failed` with why."""
-    matching_run = _locked(db, uuid.UUID(job.payload["run_id"]))
-    if matching_run is None or matching_run.status in FINISHED:
-        return
-    if next_attempt_at is not None:
-        _requeue(db, matching_run)
-        return
+def _give_up(db: Session, job: Job, matching_run: MatchingRun) -> None:
     error = f"the matching run could not be computed: {job.last_error}"
     service.fail_run(db, requester(job.payload), matching_run, error)
 
 
-def on_retry(db: Session, job: Job) -> None:
-    """An administrator queued the dead job again: the run is `queued` again too."""
-    matching_run = _locked(db, uuid.UUID(job.payload["run_id"]))
-    if matching_run is not None:
-        _requeue(db, matching_run)
+on_failure, on_retry = followed_by(
+    lambda db, job: _locked(db, uuid.UUID(job.payload["run_id"])), _requeue, _give_up
+)
 
 
 MATCHING_JOB = JobKind(

@@ -10,7 +10,6 @@ on SQLite the import's own transaction holds the one write lock, so the figures 
 ends.
 """
 
-import datetime as dt
 import logging
 import tempfile
 import uuid
@@ -27,7 +26,7 @@ from app.core.models import utcnow
 from app.core.principal import Principal, PrincipalKind, Role
 from app.jobs.models import Job
 from app.jobs.queue import enqueue
-from app.jobs.worker import JobContext, JobKind, Released
+from app.jobs.worker import FINISHED, JobContext, JobKind, Released, followed_by
 from app.recommendations.importing import (
     ImportStopped,
     Progress,
@@ -46,7 +45,6 @@ MAX_ATTEMPTS = 3
 DELAYS = (10.0, 60.0)
 PROGRESS_ROWS = 1000
 PROGRESS_SECONDS = 1.0
-FINISHED = ("succeeded", "failed")
 
 
 def queue_import(
@@ -195,25 +193,16 @@ def _fail(db: Session, report: RecommendationImport, error: str) -> None:
     db.add(report)
 
 
-def on_failure(db: Session, job: Job, next_attempt_at: dt.datetime | None) -> None:
-    """An attempt that failed for want of a database or a worker (a file that cannot be
-    imported is a `failed` report, not a failed job): queued again, or once the job is dead, a
-    `failed` report saying so. The file is kept for an administrator's retry."""
-    report = _locked(db, uuid.UUID(job.payload["import_id"]))
-    if report is None or report.status in FINISHED:
-        return
-    if next_attempt_at is not None:
-        _requeue(db, report)
-        return
+def _give_up(db: Session, job: Job, report: RecommendationImport) -> None:
+    """The job is dead (a file that cannot be imported is a `failed` report, not a failed
+    job): the report says so; the file is kept for an administrator's retry."""
     _fail(db, report, f"the import could not be run: {job.last_error}")
     announce_outcome(db, requester(job.payload), report)
 
 
-def on_retry(db: Session, job: Job) -> None:
-    """An administrator queued the dead job again: its report is `queued` again too."""
-    report = _locked(db, uuid.UUID(job.payload["import_id"]))
-    if report is not None:
-        _requeue(db, report)
+on_failure, on_retry = followed_by(
+    lambda db, job: _locked(db, uuid.UUID(job.payload["import_id"])), _requeue, _give_up
+)
 
 
 IMPORT_JOB = JobKind(
