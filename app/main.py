@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
+from app.analytics.router import drafts_router as report_drafts_router
+from app.analytics.router import router as analytics_router
 from app.assistance.router import router as assistance_router
 from app.assistance.service import STAGE as ASSISTANCE_STAGE
 from app.audit.router import router as audit_router
@@ -77,6 +79,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     jobs_router,
     events_router,
     webhooks_router,
+    analytics_router,
+    report_drafts_router,
 )
 
 

@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     smtp_from: str = "item10@localhost"
     reporting_deadline_notice_days: int = Field(default=30, ge=1, le=365)
+    # Analytics (app/analytics): a figure anyone but OHCHR reads, drawn from fewer of other
+    # States' objects than this, is suppressed (`PUBLIC_MIN_CELL`).
+    public_min_cell: int = Field(default=3, ge=1, le=100)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
