@@ -57,20 +57,40 @@ def propose(
         total=sum(p["score"] for p in proposals),
         unmatched=unmatched,
         unmatched_reasons=[
-            {"request_id": rid, "reasons": _why(needs[rid], candidates[rid], roster, min_score)}
-            for rid in unmatched
+            _why(rid, needs[rid], candidates[rid], roster, min_score) for rid in unmatched
         ],
     )
 
 
+# Why a request went unserved, as a code analytics counts by: the hard constraint that left it
+# no provider (`Roster.eliminations`), the minimum score, or its candidates going elsewhere.
+REASON_CODES = {
+    "assistance_type": "no_provider_offers_type",
+    "languages": "no_provider_with_language",
+    "modality": "no_provider_with_modality",
+    "peer_state": "only_the_state_itself",
+    "availability": "none_available_in_window",
+    "capacity": "none_with_capacity_left",
+    "min_score": "below_minimum_score",
+}
+OUTRANKED = "candidates_went_to_higher_weight"
+
+
 def _why(
-    need: scoring.RequestNeeds, candidates: int, roster: scoring.Roster, min_score: float
-) -> list[str]:
-    """Why a request went unserved: its candidates went elsewhere, or which constraint (or the
-    minimum score) left it none."""
+    request_id: str,
+    need: scoring.RequestNeeds,
+    candidates: int,
+    roster: scoring.Roster,
+    min_score: float,
+) -> dict[str, Any]:
+    """Why a request went unserved, in words and as a code: its candidates went elsewhere, or
+    which constraint (or the minimum score) left it none."""
     if candidates > 0:
         eliminations = [("min_score", candidates)]
-        return explain.unmatched_reasons(need, eliminations, min_score, 0.0)
+        reasons = explain.unmatched_reasons(need, eliminations, min_score, 0.0)
+        return {"request_id": request_id, "reasons": reasons, "reason": OUTRANKED}
     eliminations = roster.eliminations(need, min_score)
-    best = roster.best_score(need) if eliminations[-1][0] == "min_score" else 0.0
-    return explain.unmatched_reasons(need, eliminations, min_score, best)
+    last = eliminations[-1][0]
+    best = roster.best_score(need) if last == "min_score" else 0.0
+    reasons = explain.unmatched_reasons(need, eliminations, min_score, best)
+    return {"request_id": request_id, "reasons": reasons, "reason": REASON_CODES[last]}

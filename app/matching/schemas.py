@@ -51,6 +51,11 @@ class Proposal(BaseModel):
 class UnmatchedReasons(BaseModel):
     request_id: uuid.UUID
     reasons: list[str]
+    reason: str | None = Field(
+        default=None,
+        description="the reason as a code (`none_available_in_window`, ...; see "
+        "`/analytics/assistance/gap`); none for runs made before codes were kept",
+    )
 
 
 RunStatus = Literal["queued", "running", "succeeded", "failed"]

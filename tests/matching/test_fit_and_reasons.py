@@ -73,7 +73,11 @@ def test_comoros_asking_for_a_type_nobody_offers_is_unmatched_with_its_reason(
     assert served in {p["request_id"] for p in result["proposals"]}
     assert result["unmatched"] == [comoros]
     assert result["unmatched_reasons"] == [
-        {"request_id": comoros, "reasons": ["no provider offers gender mainstreaming"]}
+        {
+            "request_id": comoros,
+            "reasons": ["no provider offers gender mainstreaming"],
+            "reason": "no_provider_offers_type",
+        }
     ]
     again = client.get(f"{RUNS}/{result['id']}", headers=caller).json()
     assert again["unmatched_reasons"] == result["unmatched_reasons"]
@@ -87,7 +91,11 @@ def test_the_only_candidates_being_full_is_the_reason(
     create_provider(client, caller, capacity=0)
     result = run(client, caller)
     assert result["unmatched_reasons"] == [
-        {"request_id": request_id, "reasons": ["the only candidates are full"]}
+        {
+            "request_id": request_id,
+            "reasons": ["the only candidates are full"],
+            "reason": "none_with_capacity_left",
+        }
     ]
 
 

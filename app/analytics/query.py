@@ -1,0 +1,282 @@
+"""What an analytics question asks: its filters and the dimensions it groups by.
+
+Filters read like the lists' (`region`, `priority_group`, `theme`, `sdg`, `from`, `to`, ...).
+Places (State, region, group) are decided on the `states` table once per question; the rest of a
+filter is applied by each figure set where its objects carry it.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Query
+from sqlalchemy import ColumnElement, Select, select
+from sqlmodel import col
+
+from app.assistance.service import PriorityGroup
+from app.core.errors import UnprocessableContent
+from app.states.models import State
+from app.taxonomies.vocabularies import AssistanceType, Mechanism
+
+# The dimensions each figure set groups by, in the order they are documented.
+PLACE_DIMENSIONS = ("state", "region", "sub_region", "regional_group", "priority_group")
+ASSISTANCE_DIMENSIONS = (
+    *PLACE_DIMENSIONS,
+    "priority",
+    "assistance_type",
+    "theme",
+    "sdg",
+    "language",
+    "quarter",
+    "year",
+)
+IMPLEMENTATION_DIMENSIONS = (
+    *PLACE_DIMENSIONS,
+    "mechanism",
+    "body",
+    "cycle",
+    "theme",
+    "sdg",
+    "sdg_target",
+    "position",
+)
+SHORTFALL_DIMENSIONS = (
+    *PLACE_DIMENSIONS,
+    "barrier_type",
+    "severity",
+    "theme",
+    "resolved",
+)
+GAP_DIMENSIONS = ("theme", "assistance_type", "language", "region")
+
+# The flags behind each priority group (the report, para. 46), by the name the API uses.
+PRIORITY_FLAGS = {
+    PriorityGroup.ldc: "is_ldc",
+    PriorityGroup.lldc: "is_lldc",
+    PriorityGroup.sids: "is_sids",
+    PriorityGroup.conflict: "emerging_from_conflict",
+    PriorityGroup.particular_needs: "particular_needs",
+}
+NO_GROUP = "none"
+
+SDG = r"^\d{1,2}(\.[0-9a-z]{1,2})?$"
+
+
+def priority_groups(state: State) -> list[str]:
+    """The State's priority groups, or `none`."""
+    groups = [group.value for group, flag in PRIORITY_FLAGS.items() if getattr(state, flag)]
+    return groups or [NO_GROUP]
+
+
+@dataclass(frozen=True)
+class Place:
+    """Which States a question is about."""
+
+    state: str | None = None
+    region: str | None = None
+    sub_region: str | None = None
+    regional_group: str | None = None
+    priority_group: PriorityGroup | None = None
+
+    def admits(self, state: State) -> bool:
+        return (
+            (self.state is None or state.code == self.state.upper())
+            and (self.region is None or self.region in (state.region, state.sub_region))
+            and (self.sub_region is None or state.sub_region == self.sub_region)
+            and (self.regional_group is None or state.regional_group == self.regional_group)
+            and (
+                self.priority_group is None
+                or bool(getattr(state, PRIORITY_FLAGS[self.priority_group]))
+            )
+        )
+
+    @property
+    def is_everywhere(self) -> bool:
+        return self == Place()
+
+    def codes(self, states: Iterable[State]) -> set[str]:
+        return {state.code for state in states if self.admits(state)}
+
+    def states_clause(self, state_code: object) -> ColumnElement[bool] | None:
+        """`state_code IN (the States admitted)`, in SQL; None when every State is."""
+        if self.is_everywhere:
+            return None
+        statement: Select[tuple[str]] = select(col(State.code))
+        if self.state is not None:
+            statement = statement.where(col(State.code) == self.state.upper())
+        if self.region is not None:
+            statement = statement.where(
+                (col(State.region) == self.region) | (col(State.sub_region) == self.region)
+            )
+        if self.sub_region is not None:
+            statement = statement.where(col(State.sub_region) == self.sub_region)
+        if self.regional_group is not None:
+            statement = statement.where(col(State.regional_group) == self.regional_group)
+        if self.priority_group is not None:
+            flag = getattr(State, PRIORITY_FLAGS[self.priority_group])
+            statement = statement.where(col(flag).is_(True))
+        return state_code.in_(statement)  # type: ignore[attr-defined,no-any-return]
+
+
+@dataclass(frozen=True)
+class Question:
+    """One analytics question: where, when, about what, grouped how."""
+
+    place: Place = field(default_factory=Place)
+    start: dt.date | None = None
+    end: dt.date | None = None
+    theme: str | None = None
+    sdg: str | None = None
+    assistance_type: AssistanceType | None = None
+    mechanism: Mechanism | None = None
+    body: str | None = None
+    cycle: int | None = None
+    months: int = 6
+    group_by: tuple[str, ...] = ()
+
+    def in_period(self, day: dt.date | None) -> bool:
+        if day is None:
+            return self.start is None and self.end is None
+        return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
+
+    def about_sdg(self, codes: Iterable[str]) -> bool:
+        """A goal (`16`) matches its targets too; a target only itself."""
+        if self.sdg is None:
+            return True
+        return any(code == self.sdg or code.split(".")[0] == self.sdg for code in codes)
+
+
+def parse_group_by(value: str | None, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    if not value:
+        return ()
+    names = tuple(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
+    unknown = [name for name in names if name not in allowed]
+    if unknown:
+        raise UnprocessableContent(
+            f"cannot group by {', '.join(unknown)}; group_by takes {', '.join(allowed)}"
+        )
+    return names
+
+
+async def place_query(
+    state: Annotated[
+        str | None, Query(min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$")
+    ] = None,
+    region: Annotated[
+        str | None, Query(max_length=60, description="an M49 region or sub-region")
+    ] = None,
+    sub_region: Annotated[str | None, Query(max_length=60)] = None,
+    regional_group: Annotated[str | None, Query(max_length=60)] = None,
+    priority_group: PriorityGroup | None = None,
+) -> Place:
+    return Place(state, region, sub_region, regional_group, priority_group)
+
+
+PlaceQuery = Annotated[Place, Depends(place_query)]
+From = Annotated[dt.date | None, Query(alias="from", description="first day, inclusive")]
+To = Annotated[dt.date | None, Query(description="last day, inclusive")]
+Theme = Annotated[str | None, Query(max_length=10, description="a UHRI theme code, e.g. A12")]
+Sdg = Annotated[
+    str | None, Query(pattern=SDG, description="an SDG goal (`16`) or target (`16.3`)")
+]
+GroupBy = Annotated[str | None, Query(max_length=200, description="comma-separated dimensions")]
+
+
+def _period(start: dt.date | None, end: dt.date | None, year: int | None) -> tuple[
+    dt.date | None, dt.date | None
+]:
+    if year is not None:
+        start = max(start, dt.date(year, 1, 1)) if start else dt.date(year, 1, 1)
+        end = min(end, dt.date(year, 12, 31)) if end else dt.date(year, 12, 31)
+    if start is not None and end is not None and start > end:
+        raise UnprocessableContent(f"from ({start}) is after to ({end})")
+    return start, end
+
+
+async def assistance_question(
+    place: PlaceQuery,
+    from_: From = None,
+    to: To = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="a calendar year")] = None,
+    assistance_type: AssistanceType | None = None,
+    theme: Theme = None,
+    sdg: Sdg = None,
+    group_by: GroupBy = None,
+) -> Question:
+    start, end = _period(from_, to, year)
+    return Question(
+        place=place,
+        start=start,
+        end=end,
+        assistance_type=assistance_type,
+        theme=theme,
+        sdg=sdg,
+        group_by=parse_group_by(group_by, ASSISTANCE_DIMENSIONS),
+    )
+
+
+async def gap_question(
+    place: PlaceQuery,
+    assistance_type: AssistanceType | None = None,
+    theme: Theme = None,
+    sdg: Sdg = None,
+    months: Annotated[
+        int, Query(ge=1, le=24, description="how far ahead supply is counted")
+    ] = 6,
+) -> Question:
+    return Question(
+        place=place, assistance_type=assistance_type, theme=theme, sdg=sdg, months=months
+    )
+
+
+async def implementation_question(
+    place: PlaceQuery,
+    from_: From = None,
+    to: To = None,
+    mechanism: Mechanism | None = None,
+    body: Annotated[str | None, Query(max_length=300)] = None,
+    cycle: Annotated[int | None, Query(ge=1, le=99)] = None,
+    theme: Theme = None,
+    sdg: Sdg = None,
+    group_by: GroupBy = None,
+) -> Question:
+    start, end = _period(from_, to, None)
+    return Question(
+        place=place,
+        start=start,
+        end=end,
+        mechanism=mechanism,
+        body=body,
+        cycle=cycle,
+        theme=theme,
+        sdg=sdg,
+        group_by=parse_group_by(group_by, IMPLEMENTATION_DIMENSIONS),
+    )
+
+
+async def shortfall_question(
+    place: PlaceQuery,
+    from_: From = None,
+    to: To = None,
+    mechanism: Mechanism | None = None,
+    theme: Theme = None,
+    sdg: Sdg = None,
+    group_by: GroupBy = None,
+) -> Question:
+    start, end = _period(from_, to, None)
+    return Question(
+        place=place,
+        start=start,
+        end=end,
+        mechanism=mechanism,
+        theme=theme,
+        sdg=sdg,
+        group_by=parse_group_by(group_by, SHORTFALL_DIMENSIONS),
+    )
+
+
+AssistanceQuestion = Annotated[Question, Depends(assistance_question)]
+GapQuestion = Annotated[Question, Depends(gap_question)]
+ImplementationQuestion = Annotated[Question, Depends(implementation_question)]
+ShortfallQuestion = Annotated[Question, Depends(shortfall_question)]
