@@ -55,7 +55,7 @@ def grouped(
     for fact in facts:
         keys: list[Key] = [()]
         for dimension in dimensions:
-            keys = [key + (value,) for key in keys for value in values_of(fact, dimension)]
+            keys = [(*key, value) for key in keys for value in values_of(fact, dimension)]
         for key in dict.fromkeys(keys):
             groups[key].append(fact)
     if not dimensions:

@@ -177,15 +177,13 @@ PlaceQuery = Annotated[Place, Depends(place_query)]
 From = Annotated[dt.date | None, Query(alias="from", description="first day, inclusive")]
 To = Annotated[dt.date | None, Query(description="last day, inclusive")]
 Theme = Annotated[str | None, Query(max_length=10, description="a UHRI theme code, e.g. A12")]
-Sdg = Annotated[
-    str | None, Query(pattern=SDG, description="an SDG goal (`16`) or target (`16.3`)")
-]
+Sdg = Annotated[str | None, Query(pattern=SDG, description="an SDG goal (`16`) or target (`16.3`)")]
 GroupBy = Annotated[str | None, Query(max_length=200, description="comma-separated dimensions")]
 
 
-def _period(start: dt.date | None, end: dt.date | None, year: int | None) -> tuple[
-    dt.date | None, dt.date | None
-]:
+def _period(
+    start: dt.date | None, end: dt.date | None, year: int | None
+) -> tuple[dt.date | None, dt.date | None]:
     if year is not None:
         start = max(start, dt.date(year, 1, 1)) if start else dt.date(year, 1, 1)
         end = min(end, dt.date(year, 12, 31)) if end else dt.date(year, 12, 31)
@@ -221,9 +219,7 @@ async def gap_question(
     assistance_type: AssistanceType | None = None,
     theme: Theme = None,
     sdg: Sdg = None,
-    months: Annotated[
-        int, Query(ge=1, le=24, description="how far ahead supply is counted")
-    ] = 6,
+    months: Annotated[int, Query(ge=1, le=24, description="how far ahead supply is counted")] = 6,
 ) -> Question:
     return Question(
         place=place, assistance_type=assistance_type, theme=theme, sdg=sdg, months=months

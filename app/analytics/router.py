@@ -1,17 +1,21 @@
 """Analytics, charts, spreadsheets and report drafts: HTTP only."""
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
-from app.analytics import report_draft
-from app.core.deps import DbSession
+from app.analytics import assistance, report_draft, tables
+from app.analytics.query import AssistanceQuestion
+from app.analytics.reader import Reader
+from app.analytics.schemas import AssistanceAnswer
+from app.core.deps import AppSettings, DbSession
 from app.core.errors import NotFound
-from app.core.guards import require
+from app.core.guards import Anyone, require
 from app.core.principal import Principal, Role
 from app.states.service import get_state
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+Format = Literal["json", "csv", "xlsx"]
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 drafts_router = APIRouter(prefix="/states", tags=["analytics"])
@@ -26,12 +30,75 @@ StateOrOhchr = Annotated[
 ]
 
 
-def _document(content: bytes, filename: str) -> Response:
+async def answer_format(
+    format: Annotated[
+        Format | None,
+        Query(description="`csv` or `xlsx` instead of JSON (or send `Accept: text/csv`)"),
+    ] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Format:
+    if format is not None:
+        return format
+    if accept and tables.CSV in accept:
+        return "csv"
+    if accept and tables.XLSX in accept:
+        return "xlsx"
+    return "json"
+
+
+AnswerFormat = Annotated[Format, Depends(answer_format)]
+TABLES = {
+    "content": {
+        tables.CSV: {"schema": {"type": "string"}},
+        tables.XLSX: {"schema": {"type": "string", "format": "binary"}},
+    }
+}
+
+
+def _shaped(answer: dict[str, Any], fmt: Format, name: str) -> Any:
+    """The answer as asked: JSON (the route's model), or a CSV or XLSX download."""
+    if fmt == "csv":
+        return _download(tables.as_csv(answer), f"{tables.CSV}; charset=utf-8", f"{name}.csv")
+    if fmt == "xlsx":
+        return _download(tables.as_xlsx(answer, name), tables.XLSX, f"{name}.xlsx")
+    return answer
+
+
+def _download(content: bytes, media_type: str, filename: str) -> Response:
     return Response(
         content,
-        media_type=DOCX,
+        media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@router.get(
+    "/assistance",
+    response_model=AssistanceAnswer,
+    operation_id="get_assistance_analytics",
+    responses={200: TABLES},
+)
+def get_assistance_analytics(
+    who: Anyone,
+    db: DbSession,
+    settings: AppSettings,
+    question: AssistanceQuestion,
+    fmt: AnswerFormat,
+) -> Any:
+    """Technical assistance asked for and OHCHR's response: requests, budgets and co-funding
+    by outcome; acceptance, matching and completion rates; working days to each stage and the
+    share past its service target. Group by `state`, `region`, `sub_region`,
+    `regional_group`, `priority_group`, `priority` (priority States against the others, the
+    report's para. 46), `assistance_type`, `theme`, `sdg`, `language`, `quarter`, `year`.
+    Public: OHCHR's figures cover everything submitted; everyone else's, published requests
+    (and a State's own), with figures drawn from too few of other States' requests withheld."""
+    reader = Reader.of(who, settings)
+    answer = assistance.answer(db, reader, question, settings.service_targets)
+    return _shaped(answer, fmt, "assistance")
+
+
+def _document(content: bytes, filename: str) -> Response:
+    return _download(content, DOCX, filename)
 
 
 @drafts_router.get(
@@ -53,7 +120,5 @@ def get_state_report_draft(
     state = get_state(db, code)
     if who.is_state and who.state_code != state.code:
         raise NotFound(f"no State with the code {code!r}")
-    content = report_draft.build_report_draft(
-        db, who, state.code, mechanism=mechanism, cycle=cycle
-    )
+    content = report_draft.build_report_draft(db, who, state.code, mechanism=mechanism, cycle=cycle)
     return _document(content, f"{state.code}-report-draft.docx")
