@@ -11,7 +11,7 @@ import math
 import statistics
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,13 +19,14 @@ from sqlalchemy import ColumnElement, select
 from sqlmodel import Session, col
 
 from app.analytics.cells import Group, as_json, grouped, withhold_small
-from app.analytics.query import Question, priority_groups
+from app.analytics.query import PLACE_DIMENSIONS, Question, place_values
 from app.analytics.reader import Reader
 from app.assistance.models import AssistanceRequest, RequestStage, RequestTransition
 from app.assistance.queue import working_days_between
 from app.core.models import utcnow
 from app.lifecycle.visibility import visible
 from app.states.models import State
+from app.taxonomies.service import theme_codes
 
 # Where a request stands, in the words of the report: its stage, with the triage loop as one.
 OUTCOMES: dict[str, str] = {
@@ -125,6 +126,7 @@ def load_facts(
             col(request.languages),
         ).where(*clauses)
     ).all()
+    codes = _ThemeCodes(db)
     facts = {
         row[0]: RequestFact(
             id=row[0],
@@ -135,15 +137,33 @@ def load_facts(
             budget=row[4],
             co_funding=row[5],
             assistance_type=str(row[6]),
-            themes=list(row[7]),
+            themes=codes.of(row[7]),
             sdg_targets=list(row[8]),
             languages=list(row[9]),
         )
         for row in rows
-        if (question.theme is None or question.theme in row[7]) and question.about_sdg(row[8])
+        if question.about_sdg(row[8])
     }
+    if question.theme is not None:
+        facts = {key: fact for key, fact in facts.items() if question.theme in fact.themes}
     _attach_moves(db, facts, clauses)
     return list(facts.values())
+
+
+class _ThemeCodes:
+    """Themes as UHRI codes, however a request names them (`theme_codes`), each term once."""
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+        self.known: dict[str, set[str]] = {}
+
+    def of(self, terms: list[str]) -> list[str]:
+        codes: set[str] = set()
+        for term in terms:
+            if term not in self.known:
+                self.known[term] = theme_codes(self.db, [term])
+            codes |= self.known[term]
+        return sorted(codes)
 
 
 def _attach_moves(
@@ -165,22 +185,19 @@ def _attach_moves(
 
 
 def dimension_values(fact: RequestFact, dimension: str) -> list[str | None]:
-    state = fact.state
-    values: dict[str, Callable[[], list[str | None]]] = {
-        "state": lambda: [state.code],
-        "region": lambda: [state.region],
-        "sub_region": lambda: [state.sub_region],
-        "regional_group": lambda: [state.regional_group],
-        "priority_group": lambda: list(priority_groups(state)),
-        "priority": lambda: ["other" if priority_groups(state) == ["none"] else "priority"],
-        "assistance_type": lambda: [fact.assistance_type],
-        "theme": lambda: list(fact.themes) or [None],
-        "sdg": lambda: list(dict.fromkeys(t.split(".")[0] for t in fact.sdg_targets)) or [None],
-        "language": lambda: list(fact.languages) or [None],
-        "quarter": lambda: [_quarter(fact.submitted_at)],
-        "year": lambda: [str(fact.submitted_at.year)],
-    }
-    return values[dimension]()
+    if dimension in PLACE_DIMENSIONS or dimension == "priority":
+        return place_values(fact.state, dimension)
+    if dimension == "theme":
+        return list(fact.themes) or [None]
+    if dimension == "sdg":
+        return list(dict.fromkeys(t.split(".")[0] for t in fact.sdg_targets)) or [None]
+    if dimension == "language":
+        return list(fact.languages) or [None]
+    if dimension == "quarter":
+        return [_quarter(fact.submitted_at)]
+    if dimension == "year":
+        return [str(fact.submitted_at.year)]
+    return [fact.assistance_type]
 
 
 def _quarter(moment: dt.datetime) -> str:
@@ -215,7 +232,7 @@ def _rate(part: Sequence[RequestFact], whole: Sequence[RequestFact]) -> float | 
 def figures(
     group: Group, facts: Sequence[RequestFact], targets: dict[str, int], as_of: dt.datetime
 ) -> Group:
-    group.add("", _money(facts), _foreign(facts))
+    group.add("", _money(facts), _foreign(facts), whole=True)
     by_outcome: dict[str, list[RequestFact]] = defaultdict(list)
     for fact in facts:
         by_outcome[fact.outcome].append(fact)

@@ -28,6 +28,8 @@ class Cell:
     basis: int
     """How many of other States' objects the values are drawn from."""
     family: str | None = None
+    whole: bool = False
+    """Its basis is the group's: when it is withheld, so is every figure of the group."""
     withheld: bool = False
 
     def paths(self) -> list[str]:
@@ -40,9 +42,15 @@ class Group:
     cells: list[Cell] = field(default_factory=list)
 
     def add(
-        self, path: str, values: dict[str, Value], basis: int, family: str | None = None
+        self,
+        path: str,
+        values: dict[str, Value],
+        basis: int,
+        family: str | None = None,
+        *,
+        whole: bool = False,
     ) -> None:
-        self.cells.append(Cell(path, values, basis, family))
+        self.cells.append(Cell(path, values, basis, family, whole))
 
 
 def grouped(
@@ -75,7 +83,7 @@ def withhold_small(groups: list[Group], min_cell: int | None) -> None:
     if min_cell is None:
         return
     for group in groups:
-        if any(_small(cell, min_cell) for cell in group.cells if cell.path == ""):
+        if any(_small(cell, min_cell) for cell in group.cells if cell.whole):
             for cell in group.cells:
                 cell.withheld = True
             continue

@@ -9,12 +9,12 @@ text chunks. matplotlib is imported on the first chart only, and only through it
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import io
 import re
 import textwrap
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from xml.sax.saxutils import escape
 
@@ -31,18 +31,19 @@ NO_VALUE = "suppressed or no value"
 NO_DATA = "No data for these filters"
 LABEL_LIMIT = 32  # keeps every M49 region whole ("Latin America and the Caribbean" is 31)
 DESCRIBED_CATEGORIES = 50
+DRAWN_CATEGORIES = 100  # a bar per group stays legible, and the image stays a sane size
 PNG_DPI = 120
 COLUMNS_AT_MOST = 12  # beyond this many categories, or long labels, bars lie horizontal
 COLUMN_LABEL_AT_MOST = 14
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Series:
     name: str
     values: list[float | None]  # one per category; None: suppressed or no value (a gap)
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ChartSpec:
     """What to draw. `x_label` names the categories, `y_label` the values, whichever way the
     bars lie."""
@@ -78,20 +79,17 @@ def text_alternative(spec: ChartSpec) -> str:
         return f"{spec.description}\n{NO_DATA}."
     lines = [spec.description]
     for index, category in enumerate(spec.categories[:DESCRIBED_CATEGORIES]):
-        lines.append(f"{category}: {_figures_in_words(spec.series, index)}.")
+        figures = ", ".join(_figure_in_words(series, index) for series in spec.series)
+        lines.append(f"{category}: {figures or 'no figures'}.")
     hidden = len(spec.categories) - DESCRIBED_CATEGORIES
     if hidden > 0:
         lines.append(f"And {hidden} more.")
     return "\n".join(lines)
 
 
-def _figures_in_words(all_series: list[Series], index: int) -> str:
-    figures = [
-        f"{series.name} {_number(value)}" if value is not None else f"{NO_VALUE} for {series.name}"
-        for series in all_series
-        for value in [series.values[index]]
-    ]
-    return ", ".join(figures) or "no figures"
+def _figure_in_words(series: Series, index: int) -> str:
+    value = series.values[index]
+    return f"{NO_VALUE} for {series.name}" if value is None else f"{series.name} {_number(value)}"
 
 
 def _number(value: float) -> str:
@@ -120,24 +118,40 @@ def _new_figure(width: float, height: float) -> Figure:
 
 
 def _draw(spec: ChartSpec) -> Figure:
-    if not spec.categories:
-        figure = _new_figure(6.4, 2.4)
-        axes = figure.add_subplot()
-        axes.set_axis_off()
-        axes.text(0.5, 0.5, NO_DATA, ha="center", va="center", transform=axes.transAxes)
-    else:
-        count = len(spec.categories)
-        longest = max(len(category) for category in spec.categories)
-        horizontal = count > COLUMNS_AT_MOST or longest > COLUMN_LABEL_AT_MOST
-        size = (9.0, 1.5 + 0.3 * count) if horizontal else (max(6.4, 2.0 + 0.8 * count), 4.8)
-        figure = _new_figure(*size)
-        axes = figure.add_subplot()
-        _draw_bars(axes, spec, horizontal)
-        _label_axes(axes, spec, horizontal)
-        if len(spec.series) > 1:
-            _add_legend(figure, spec.series)
-    axes.set_title(textwrap.fill(spec.title, 70))
+    title = spec.title
+    if len(spec.categories) > DRAWN_CATEGORIES:
+        title += f" (first {DRAWN_CATEGORIES} of {len(spec.categories)} shown)"
+        spec = _first_categories(spec, DRAWN_CATEGORIES)
+    figure, axes = _bar_chart(spec) if spec.categories else _no_data_chart()
+    axes.set_title(textwrap.fill(title, 70))
     return figure
+
+
+def _first_categories(spec: ChartSpec, count: int) -> ChartSpec:
+    series = [Series(each.name, each.values[:count]) for each in spec.series]
+    return dataclasses.replace(spec, categories=spec.categories[:count], series=series)
+
+
+def _no_data_chart() -> tuple[Figure, Axes]:
+    figure = _new_figure(6.4, 2.4)
+    axes = figure.add_subplot()
+    axes.set_axis_off()
+    axes.text(0.5, 0.5, NO_DATA, ha="center", va="center", transform=axes.transAxes)
+    return figure, axes
+
+
+def _bar_chart(spec: ChartSpec) -> tuple[Figure, Axes]:
+    count = len(spec.categories)
+    longest = max(len(category) for category in spec.categories)
+    horizontal = count > COLUMNS_AT_MOST or longest > COLUMN_LABEL_AT_MOST
+    size = (9.0, 1.5 + 0.3 * count) if horizontal else (max(6.4, 2.0 + 0.8 * count), 4.8)
+    figure = _new_figure(*size)
+    axes = figure.add_subplot()
+    _draw_bars(axes, spec, horizontal)
+    _label_axes(axes, spec, horizontal)
+    if len(spec.series) > 1:
+        _add_legend(figure, spec.series)
+    return figure, axes
 
 
 def _style(index: int) -> dict[str, Any]:  # matplotlib patch properties

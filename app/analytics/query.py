@@ -63,10 +63,21 @@ NO_GROUP = "none"
 SDG = r"^\d{1,2}(\.[0-9a-z]{1,2})?$"
 
 
-def priority_groups(state: State) -> list[str]:
+def priority_groups(state: State) -> list[str | None]:
     """The State's priority groups, or `none`."""
     groups = [group.value for group, flag in PRIORITY_FLAGS.items() if getattr(state, flag)]
-    return groups or [NO_GROUP]
+    return list(groups) or [NO_GROUP]
+
+
+def place_values(state: State, dimension: str) -> list[str | None]:
+    """A State's value of a place dimension (several for `priority_group`)."""
+    if dimension == "state":
+        return [state.code]
+    if dimension == "priority_group":
+        return priority_groups(state)
+    if dimension == "priority":
+        return ["other" if priority_groups(state) == [NO_GROUP] else "priority"]
+    return [getattr(state, dimension)]
 
 
 @dataclass(frozen=True)
@@ -176,7 +187,10 @@ async def place_query(
 PlaceQuery = Annotated[Place, Depends(place_query)]
 From = Annotated[dt.date | None, Query(alias="from", description="first day, inclusive")]
 To = Annotated[dt.date | None, Query(description="last day, inclusive")]
-Theme = Annotated[str | None, Query(max_length=10, description="a UHRI theme code, e.g. A12")]
+Theme = Annotated[
+    str | None,
+    Query(max_length=10, pattern=r"^[A-Za-z]\d{1,3}$", description="a UHRI theme code, e.g. A12"),
+]
 Sdg = Annotated[str | None, Query(pattern=SDG, description="an SDG goal (`16`) or target (`16.3`)")]
 GroupBy = Annotated[str | None, Query(max_length=200, description="comma-separated dimensions")]
 
@@ -208,7 +222,7 @@ async def assistance_question(
         start=start,
         end=end,
         assistance_type=assistance_type,
-        theme=theme,
+        theme=theme and theme.upper(),
         sdg=sdg,
         group_by=parse_group_by(group_by, ASSISTANCE_DIMENSIONS),
     )
@@ -222,7 +236,11 @@ async def gap_question(
     months: Annotated[int, Query(ge=1, le=24, description="how far ahead supply is counted")] = 6,
 ) -> Question:
     return Question(
-        place=place, assistance_type=assistance_type, theme=theme, sdg=sdg, months=months
+        place=place,
+        assistance_type=assistance_type,
+        theme=theme and theme.upper(),
+        sdg=sdg,
+        months=months,
     )
 
 
@@ -245,7 +263,7 @@ async def implementation_question(
         mechanism=mechanism,
         body=body,
         cycle=cycle,
-        theme=theme,
+        theme=theme and theme.upper(),
         sdg=sdg,
         group_by=parse_group_by(group_by, IMPLEMENTATION_DIMENSIONS),
     )
@@ -266,7 +284,7 @@ async def shortfall_question(
         start=start,
         end=end,
         mechanism=mechanism,
-        theme=theme,
+        theme=theme and theme.upper(),
         sdg=sdg,
         group_by=parse_group_by(group_by, SHORTFALL_DIMENSIONS),
     )

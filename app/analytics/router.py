@@ -4,13 +4,23 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
-from app.analytics import assistance, report_draft, tables
-from app.analytics.query import AssistanceQuestion
+from app.analytics import assistance, gap, implementation, report_draft, shortfalls, tables
+from app.analytics.query import (
+    AssistanceQuestion,
+    GapQuestion,
+    ImplementationQuestion,
+    ShortfallQuestion,
+)
 from app.analytics.reader import Reader
-from app.analytics.schemas import AssistanceAnswer
+from app.analytics.schemas import (
+    AssistanceAnswer,
+    GapAnswer,
+    ImplementationAnswer,
+    ShortfallAnswer,
+)
 from app.core.deps import AppSettings, DbSession
 from app.core.errors import NotFound
-from app.core.guards import Anyone, require
+from app.core.guards import Anyone, Officer, require
 from app.core.principal import Principal, Role
 from app.states.service import get_state
 
@@ -95,6 +105,72 @@ def get_assistance_analytics(
     reader = Reader.of(who, settings)
     answer = assistance.answer(db, reader, question, settings.service_targets)
     return _shaped(answer, fmt, "assistance")
+
+
+@router.get(
+    "/assistance/gap",
+    response_model=GapAnswer,
+    operation_id="get_assistance_gap",
+    responses={200: TABLES},
+)
+def get_assistance_gap(
+    who: Officer,
+    db: DbSession,
+    settings: AppSettings,
+    question: GapQuestion,
+    fmt: AnswerFormat,
+) -> Any:
+    """Supply against demand, by theme x assistance type x working language x region: accepted
+    requests without an accepted assignment, against the free capacity of the active providers
+    who could serve them (type, language, theme, region or remote, available within `months`),
+    and the gap; and why the latest matching run left requests unmatched, counted by reason.
+    OHCHR only: the roster is OHCHR's."""
+    answer = gap.answer(db, Reader.of(who, settings), question)
+    return _shaped(answer, fmt, "assistance-gap")
+
+
+@router.get(
+    "/implementation",
+    response_model=ImplementationAnswer,
+    operation_id="get_implementation_analytics",
+    responses={200: TABLES},
+)
+def get_implementation_analytics(
+    who: Anyone,
+    db: DbSession,
+    settings: AppSettings,
+    question: ImplementationQuestion,
+    fmt: AnswerFormat,
+) -> Any:
+    """Recommendations, the share with any progress reported and the latest status of each,
+    across States. Group by `state`, `region`, `sub_region`, `regional_group`,
+    `priority_group`, `mechanism`, `body`, `cycle`, `theme`, `sdg`, `sdg_target`, `position`;
+    `from`/`to` keep the reports whose period ends between them. Public, as the State
+    overview: OHCHR sees everything submitted, everyone else what was published (and a State
+    its own), with figures drawn from too few of other States' reports withheld."""
+    answer = implementation.answer(db, Reader.of(who, settings), question)
+    return _shaped(answer, fmt, "implementation")
+
+
+@router.get(
+    "/implementation/shortfalls",
+    response_model=ShortfallAnswer,
+    operation_id="get_shortfall_analytics",
+    responses={200: TABLES},
+)
+def get_shortfall_analytics(
+    who: Anyone,
+    db: DbSession,
+    settings: AppSettings,
+    question: ShortfallQuestion,
+    fmt: AnswerFormat,
+) -> Any:
+    """What stops implementation, and where: shortfalls, open and resolved, by severity, with
+    the recommendations they concern. Group by `state`, `region`, `sub_region`,
+    `regional_group`, `priority_group`, `barrier_type`, `severity`, `theme`, `resolved`.
+    Public, under the same rule as the other analytics."""
+    answer = shortfalls.answer(db, Reader.of(who, settings), question)
+    return _shaped(answer, fmt, "shortfalls")
 
 
 def _document(content: bytes, filename: str) -> Response:

@@ -45,7 +45,8 @@ from app.matching.schemas import (
 from app.taxonomies.service import theme_codes
 
 
-def _offers(db: Session) -> list[scoring.ProviderOffer]:
+def active_offers(db: Session) -> list[scoring.ProviderOffer]:
+    """The active roster as matching reads it: theme terms as codes, capacity taken."""
     providers = db.exec(
         select(Provider).where(col(Provider.is_active).is_(True)).order_by(col(Provider.id))
     ).all()
@@ -117,7 +118,7 @@ def candidates(
 ) -> list[CandidateRead]:
     """Who can serve, best first, each factor explained in `lang` (`en` or `fr`)."""
     need = _needs(db, [request])[str(request.id)]
-    offers = _offers(db)
+    offers = active_offers(db)
     by_id = {o.id: o for o in offers}
     return [
         CandidateRead(
@@ -173,7 +174,7 @@ def compute_run(db: Session, who: Principal, settings: Settings, run: MatchingRu
     views = assistance.view(db, who, requests, now=now, settings=settings)
     priorities = {str(v.id): v.priority.score for v in views if isinstance(v, OfficerRequestView)}
     needs = _needs(db, requests)
-    roster = scoring.Roster(_offers(db))
+    roster = scoring.Roster(active_offers(db))
     proposal = propose(needs, priorities, roster, settings.matching_min_score)
     offers = {o.id: o for o in roster.offers}
     run.proposals = [
@@ -414,7 +415,7 @@ def joint_activities(db: Session) -> list[JointActivity]:
     ask for the same kind of help in overlapping windows with a shared language."""
     requests = _open_requests(db, None)
     needs = _needs(db, requests)
-    roster = scoring.Roster(_offers(db))
+    roster = scoring.Roster(active_offers(db))
     proposals: list[JointActivity] = []
     grouped: set[str] = set()
     for level in ("sub_region", "region"):

@@ -117,10 +117,11 @@ def _counts(db: Session, statement: Any) -> dict[Any, int]:
     return {str(key): int(count) for key, count in db.execute(statement).all()}
 
 
-def _coverage(db: Session, state_code: str, scope: Visibility) -> Any:
-    """(recommendation_id, status, period_end, updated_at) for every recommendation of every
-    report the scope sees, as it sees the report. Outside the State and OHCHR that is the
-    published revision: a correction awaiting publication counts for nobody else."""
+def coverage_parts(db: Session, scope: Visibility, *where: ColumnElement[bool]) -> list[Any]:
+    """SELECTs of (recommendation_id, status, period_end, updated_at) for every recommendation of
+    every report the scope sees among those `where` admits, as the scope sees the report.
+    Outside the State and OHCHR that is the published revision: a correction awaiting
+    publication counts for nobody else. Several readers' parts make one union (analytics)."""
     link = ProgressReportRecommendation
     current: Any = (
         select(
@@ -130,10 +131,10 @@ def _coverage(db: Session, state_code: str, scope: Visibility) -> Any:
             col(ProgressReport.updated_at).label("updated_at"),
         )
         .join(ProgressReport, col(ProgressReport.id) == link.report_id)
-        .where(col(ProgressReport.state_code) == state_code, seen_by(ProgressReport, scope))
+        .where(seen_by(ProgressReport, scope), *where)
     )
     if scope is not Visibility.public:
-        return current.subquery()
+        return [current]
     published_revision = col(ProgressReport.published_revision)
     lagging = and_(published_revision.is_not(None), published_revision != ProgressReport.revision)
     recommendation_id, elements = _json_elements(db, col(ProgressRevision.recommendation_ids))
@@ -153,13 +154,14 @@ def _coverage(db: Session, state_code: str, scope: Visibility) -> Any:
             ),
         )
         .join(elements, true())
-        .where(
-            col(ProgressReport.state_code) == state_code,
-            seen_by(ProgressReport, scope),
-            lagging,
-        )
+        .where(seen_by(ProgressReport, scope), lagging, *where)
     )
-    return union_all(current.where(~lagging), published).subquery()
+    return [current.where(~lagging), published]
+
+
+def _coverage(db: Session, state_code: str, scope: Visibility) -> Any:
+    parts = coverage_parts(db, scope, col(ProgressReport.state_code) == state_code)
+    return union_all(*parts).subquery()
 
 
 def _json_elements(db: Session, ids: Any) -> tuple[Any, Any]:
@@ -172,21 +174,20 @@ def _json_elements(db: Session, ids: Any) -> tuple[Any, Any]:
     return func.replace(elements.c.value, "-", ""), elements
 
 
-def _reports_seen(db: Session, state_code: str, scope: Visibility) -> Any:
-    """(recommendation, status, rank) per report seen; rank 1 is the latest."""
-    coverage = _coverage(db, state_code, scope)
+def latest_reports(coverage: Any) -> Any:
+    """(recommendation_id, status) of the latest report seen of each recommendation: by period
+    end, then by the last change."""
     rank = func.row_number().over(
         partition_by=coverage.c.recommendation_id,
         order_by=(coverage.c.period_end.desc(), coverage.c.updated_at.desc()),
     )
-    return select(coverage.c.recommendation_id, coverage.c.status, rank.label("rank")).subquery()
+    ranked = select(coverage.c.recommendation_id, coverage.c.status, rank.label("rank")).subquery()
+    return select(ranked.c.recommendation_id, ranked.c.status).where(ranked.c.rank == 1).subquery()
 
 
 def _latest_status(db: Session, state_code: str, scope: Visibility) -> dict[str, int]:
-    ranked = _reports_seen(db, state_code, scope)
-    statement = (
-        select(ranked.c.status, func.count()).where(ranked.c.rank == 1).group_by(ranked.c.status)
-    )
+    latest = latest_reports(_coverage(db, state_code, scope))
+    statement = select(latest.c.status, func.count()).group_by(latest.c.status)
     return _counts(db, statement)
 
 
