@@ -1,14 +1,25 @@
 """Analytics, charts, spreadsheets and report drafts: HTTP only."""
 
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
-from app.analytics import assistance, gap, implementation, report_draft, shortfalls, tables
+from app.analytics import (
+    assistance,
+    charts,
+    gap,
+    implementation,
+    pictures,
+    report_draft,
+    shortfalls,
+    tables,
+)
 from app.analytics.query import (
     AssistanceQuestion,
     GapQuestion,
     ImplementationQuestion,
+    Question,
     ShortfallQuestion,
 )
 from app.analytics.reader import Reader
@@ -26,6 +37,17 @@ from app.states.service import get_state
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 Format = Literal["json", "csv", "xlsx"]
+Picture = Literal["svg", "png"]
+PICTURE_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
+PICTURES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            media: {"schema": {"type": "string", "format": "binary"}}
+            for media in PICTURE_TYPES.values()
+        },
+        "description": "the chart, with its title and text alternative",
+    }
+}
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 drafts_router = APIRouter(prefix="/states", tags=["analytics"])
@@ -171,6 +193,93 @@ def get_shortfall_analytics(
     Public, under the same rule as the other analytics."""
     answer = shortfalls.answer(db, Reader.of(who, settings), question)
     return _shaped(answer, fmt, "shortfalls")
+
+
+def _picture(spec: charts.ChartSpec, fmt: Picture) -> Response:
+    return Response(charts.render(spec, fmt), media_type=PICTURE_TYPES[fmt])
+
+
+def _grouped_by_default(question: Question, dimension: str) -> Question:
+    return question if question.group_by else replace(question, group_by=(dimension,))
+
+
+@router.get(
+    "/assistance/chart.{fmt}",
+    response_class=Response,
+    operation_id="get_assistance_chart",
+    responses=PICTURES,
+)
+def get_assistance_chart(
+    who: Anyone,
+    db: DbSession,
+    settings: AppSettings,
+    question: AssistanceQuestion,
+    fmt: Picture,
+    chart: Annotated[
+        pictures.AssistanceChart,
+        Query(description="outcomes (stacked), time_to_stage (median working days) or budget"),
+    ] = "outcomes",
+) -> Response:
+    """The assistance figures as a chart (SVG or PNG), grouped by region unless `group_by`
+    says otherwise (`group_by=quarter&chart=time_to_stage`: time to each stage by quarter).
+    The same filters and rule as `/analytics/assistance`."""
+    question = _grouped_by_default(question, "region")
+    answer = assistance.answer(db, Reader.of(who, settings), question, settings.service_targets)
+    return _picture(pictures.assistance(answer, chart), fmt)
+
+
+@router.get(
+    "/assistance/gap/chart.{fmt}",
+    response_class=Response,
+    operation_id="get_assistance_gap_chart",
+    responses=PICTURES,
+)
+def get_assistance_gap_chart(
+    who: Officer, db: DbSession, settings: AppSettings, question: GapQuestion, fmt: Picture
+) -> Response:
+    """Demand against free capacity, the largest gaps first, as a chart. OHCHR only."""
+    answer = gap.answer(db, Reader.of(who, settings), question)
+    return _picture(pictures.gap(answer), fmt)
+
+
+@router.get(
+    "/implementation/chart.{fmt}",
+    response_class=Response,
+    operation_id="get_implementation_chart",
+    responses=PICTURES,
+)
+def get_implementation_chart(
+    who: Anyone,
+    db: DbSession,
+    settings: AppSettings,
+    question: ImplementationQuestion,
+    fmt: Picture,
+) -> Response:
+    """Recommendations by latest reported status as stacked bars, by region unless `group_by`
+    says otherwise. Public, as `/analytics/implementation`."""
+    question = _grouped_by_default(question, "region")
+    answer = implementation.answer(db, Reader.of(who, settings), question)
+    return _picture(pictures.implementation(answer), fmt)
+
+
+@router.get(
+    "/implementation/shortfalls/chart.{fmt}",
+    response_class=Response,
+    operation_id="get_shortfall_chart",
+    responses=PICTURES,
+)
+def get_shortfall_chart(
+    who: Anyone,
+    db: DbSession,
+    settings: AppSettings,
+    question: ShortfallQuestion,
+    fmt: Picture,
+) -> Response:
+    """Shortfalls by severity as stacked bars, by barrier type unless `group_by` says
+    otherwise. Public, as `/analytics/implementation/shortfalls`."""
+    question = _grouped_by_default(question, "barrier_type")
+    answer = shortfalls.answer(db, Reader.of(who, settings), question)
+    return _picture(pictures.shortfalls(answer), fmt)
 
 
 def _document(content: bytes, filename: str) -> Response:
