@@ -10,6 +10,7 @@ from app.analytics import (
     charts,
     gap,
     implementation,
+    overview_doc,
     pictures,
     report_draft,
     shortfalls,
@@ -307,3 +308,22 @@ def get_state_report_draft(
         raise NotFound(f"no State with the code {code!r}")
     content = report_draft.build_report_draft(db, who, state.code, mechanism=mechanism, cycle=cycle)
     return _document(content, f"{state.code}-report-draft.docx")
+
+
+@router.get(
+    "/assistance/overview.docx",
+    operation_id="get_assistance_overview_document",
+    response_class=Response,
+    responses={200: {"content": {DOCX: {"schema": {"type": "string", "format": "binary"}}}}},
+)
+def get_assistance_overview_document(
+    who: Officer,
+    db: DbSession,
+    settings: AppSettings,
+    year: Annotated[int, Query(ge=2000, le=2100, description="the calendar year")],
+) -> Response:
+    """OHCHR's technical cooperation overview for a year, as a Word document: the tables and
+    charts of the assistance analytics with a short narrative in which every sentence states
+    a computed figure. Officers and administrators."""
+    content = overview_doc.build_overview(db, Reader.of(who, settings), settings, year)
+    return _document(content, f"technical-cooperation-{year}.docx")
