@@ -44,7 +44,7 @@ def _guarded_operations() -> list[tuple[str, str, RoleGuard]]:
     return operations
 
 
-PATH_VALUES = {"code": "WSM", "number": "1", "kind": "themes", "verb": "submit"}
+PATH_VALUES = {"code": "WSM", "number": "1", "kind": "themes", "verb": "submit", "fmt": "svg"}
 
 
 def _concrete(path: str) -> str:
@@ -127,4 +127,10 @@ def test_public_routes_are_only_the_intended_ones(app: FastAPI) -> None:
         ("GET", "/api/v1/assistance-requests"),
         ("GET", "/api/v1/assistance-requests/{request_id}"),
         ("GET", "/api/v1/events"),
+        ("GET", "/api/v1/analytics/assistance"),
+        ("GET", "/api/v1/analytics/assistance/chart.{fmt}"),
+        ("GET", "/api/v1/analytics/implementation"),
+        ("GET", "/api/v1/analytics/implementation/chart.{fmt}"),
+        ("GET", "/api/v1/analytics/implementation/shortfalls"),
+        ("GET", "/api/v1/analytics/implementation/shortfalls/chart.{fmt}"),
     }
