@@ -1,12 +1,19 @@
 """Which chart each analytics answer makes: its bars, words and text alternative."""
 
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
 from app.analytics.assistance import OUTCOME_NAMES, TIMED_STAGES
 from app.analytics.charts import ChartSpec, Series
 from app.analytics.implementation import STATUSES
 
-AssistanceChart = Literal["outcomes", "time_to_stage", "budget"]
+
+class AssistanceChart(StrEnum):
+    outcomes = "outcomes"
+    time_to_stage = "time_to_stage"
+    budget = "budget"
+
+
 NONE_LABEL = "(none)"
 GAP_ROWS = 30
 SOURCES = {
@@ -50,7 +57,7 @@ def _column(answer: dict[str, Any], path: str) -> list[float | None]:
 def assistance(answer: dict[str, Any], chart: AssistanceChart) -> ChartSpec:
     categories = [_label(group["key"]) for group in answer["groups"]]
     by, total = _by(answer), sum(group["requests"] or 0 for group in answer["groups"])
-    if chart == "time_to_stage":
+    if chart is AssistanceChart.time_to_stage:
         return ChartSpec(
             title=f"Median working days from submission to each stage, by {by}",
             description=f"Median working days from submission to each stage, by {by}. "
@@ -64,7 +71,7 @@ def assistance(answer: dict[str, Any], chart: AssistanceChart) -> ChartSpec:
             ],
             kind="grouped_bar",
         )
-    if chart == "budget":
+    if chart is AssistanceChart.budget:
         return ChartSpec(
             title=f"Estimated budgets and co-funding (USD), by {by}",
             description=f"Estimated budgets and co-funding of {total} requests, by {by}. "

@@ -1,7 +1,8 @@
 """Analytics, charts, spreadsheets and report drafts: HTTP only."""
 
 from dataclasses import replace
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
@@ -37,9 +38,20 @@ from app.core.principal import Principal, Role
 from app.states.service import get_state
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-Format = Literal["json", "csv", "xlsx"]
-Picture = Literal["svg", "png"]
-PICTURE_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
+
+
+class TableFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+class ChartFormat(StrEnum):
+    svg = "svg"
+    png = "png"
+
+
+PICTURE_TYPES = {ChartFormat.svg: "image/svg+xml", ChartFormat.png: "image/png"}
 PICTURES: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {
@@ -65,21 +77,21 @@ StateOrOhchr = Annotated[
 
 async def answer_format(
     format: Annotated[
-        Format | None,
+        TableFormat | None,
         Query(description="`csv` or `xlsx` instead of JSON (or send `Accept: text/csv`)"),
     ] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Format:
+) -> TableFormat:
     if format is not None:
         return format
     if accept and tables.CSV in accept:
-        return "csv"
+        return TableFormat.csv
     if accept and tables.XLSX in accept:
-        return "xlsx"
-    return "json"
+        return TableFormat.xlsx
+    return TableFormat.json
 
 
-AnswerFormat = Annotated[Format, Depends(answer_format)]
+AnswerFormat = Annotated[TableFormat, Depends(answer_format)]
 TABLES = {
     "content": {
         tables.CSV: {"schema": {"type": "string"}},
@@ -88,11 +100,11 @@ TABLES = {
 }
 
 
-def _shaped(answer: dict[str, Any], fmt: Format, name: str) -> Any:
+def _shaped(answer: dict[str, Any], fmt: TableFormat, name: str) -> Any:
     """The answer as asked: JSON (the route's model), or a CSV or XLSX download."""
-    if fmt == "csv":
+    if fmt is TableFormat.csv:
         return _download(tables.as_csv(answer), f"{tables.CSV}; charset=utf-8", f"{name}.csv")
-    if fmt == "xlsx":
+    if fmt is TableFormat.xlsx:
         return _download(tables.as_xlsx(answer, name), tables.XLSX, f"{name}.xlsx")
     return answer
 
@@ -196,8 +208,8 @@ def get_shortfall_analytics(
     return _shaped(answer, fmt, "shortfalls")
 
 
-def _picture(spec: charts.ChartSpec, fmt: Picture) -> Response:
-    return Response(charts.render(spec, fmt), media_type=PICTURE_TYPES[fmt])
+def _picture(spec: charts.ChartSpec, fmt: ChartFormat) -> Response:
+    return Response(charts.render(spec, fmt.value), media_type=PICTURE_TYPES[fmt])
 
 
 def _grouped_by_default(question: Question, dimension: str) -> Question:
@@ -215,11 +227,11 @@ def get_assistance_chart(
     db: DbSession,
     settings: AppSettings,
     question: AssistanceQuestion,
-    fmt: Picture,
+    fmt: ChartFormat,
     chart: Annotated[
         pictures.AssistanceChart,
         Query(description="outcomes (stacked), time_to_stage (median working days) or budget"),
-    ] = "outcomes",
+    ] = pictures.AssistanceChart.outcomes,
 ) -> Response:
     """The assistance figures as a chart (SVG or PNG), grouped by region unless `group_by`
     says otherwise (`group_by=quarter&chart=time_to_stage`: time to each stage by quarter).
@@ -236,7 +248,7 @@ def get_assistance_chart(
     responses=PICTURES,
 )
 def get_assistance_gap_chart(
-    who: Officer, db: DbSession, settings: AppSettings, question: GapQuestion, fmt: Picture
+    who: Officer, db: DbSession, settings: AppSettings, question: GapQuestion, fmt: ChartFormat
 ) -> Response:
     """Demand against free capacity, the largest gaps first, as a chart. OHCHR only."""
     answer = gap.answer(db, Reader.of(who, settings), question)
@@ -254,7 +266,7 @@ def get_implementation_chart(
     db: DbSession,
     settings: AppSettings,
     question: ImplementationQuestion,
-    fmt: Picture,
+    fmt: ChartFormat,
 ) -> Response:
     """Recommendations by latest reported status as stacked bars, by region unless `group_by`
     says otherwise. Public, as `/analytics/implementation`."""
@@ -274,7 +286,7 @@ def get_shortfall_chart(
     db: DbSession,
     settings: AppSettings,
     question: ShortfallQuestion,
-    fmt: Picture,
+    fmt: ChartFormat,
 ) -> Response:
     """Shortfalls by severity as stacked bars, by barrier type unless `group_by` says
     otherwise. Public, as `/analytics/implementation/shortfalls`."""

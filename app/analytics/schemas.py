@@ -3,9 +3,10 @@ says `suppressed` and names it in `suppressed_figures` (dotted paths, as the CSV
 
 import datetime as dt
 import uuid
-from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from app.events.types import Visibility
 
 Key = dict[str, str | None]
 
@@ -20,7 +21,7 @@ class GroupBase(BaseModel):
 
 
 class AnswerBase(BaseModel):
-    audience: Literal["public", "state", "ohchr"] = Field(
+    audience: Visibility = Field(
         description="what the figures are drawn from: published material (`public`), with the "
         "caller's own State's too (`state`), or everything submitted (`ohchr`)"
     )

@@ -7,6 +7,7 @@ these tests are skipped.
 - an officer: the queue by `-priority`, start-triage, accept, the candidates;
 - an anonymous portal: the catalogue and the published reports, every page by cursor;
 - a 409 and a 412 read as typed problems;
+- an officer's analytics: figures, and a chart and a State's report draft as bytes;
 - long work: an administrator's import and an officer's matching run answered `202`, read again
   until done, with a worker running beside the server as in production.
 """
@@ -27,6 +28,11 @@ import pytest
 client_package = pytest.importorskip("item10_client")
 
 from item10_client import AuthenticatedClient, Client  # noqa: E402
+from item10_client.api.analytics import (  # noqa: E402
+    get_assistance_analytics,
+    get_assistance_chart,
+    get_state_report_draft,
+)
 from item10_client.api.assistance_requests import (  # noqa: E402
     accept_assistance_request,
     list_assistance_requests,
@@ -50,6 +56,8 @@ from item10_client.api.recommendation_imports import (  # noqa: E402
 )
 from item10_client.api.recommendations import list_recommendations  # noqa: E402
 from item10_client.models import (  # noqa: E402
+    AssistanceAnswer,
+    ChartFormat,
     BodyCreateRecommendationImport,
     BodyIssueToken,
     ImplementationStatus,
@@ -223,6 +231,22 @@ def test_an_officer_triages_the_most_urgent_first(
     assert isinstance(triaged, OfficerRequestView) and triaged.stage.value == "in_triage"
     assert isinstance(accepted, OfficerRequestView) and accepted.stage.value == "accepted"
     assert candidates is not None and not isinstance(candidates, Problem)
+
+
+def test_an_officer_reads_the_figures_a_chart_and_a_states_report_draft(
+    server: LiveServer, world: dict[str, str]
+) -> None:
+    officer = _sign_in(server, "officer@ohchr.example")
+    figures = get_assistance_analytics.sync(client=officer, group_by="region")
+    chart = get_assistance_chart.sync_detailed(ChartFormat.SVG, client=officer)
+    draft = get_state_report_draft.sync_detailed("WSM", client=officer)
+
+    assert isinstance(figures, AssistanceAnswer) and figures.audience == Visibility.OHCHR
+    assert [(g.key.additional_properties, g.requests) for g in figures.groups] == [
+        ({"region": "Oceania"}, 1)
+    ]
+    assert chart.status_code == 200 and b"<title" in chart.content
+    assert draft.status_code == 200 and draft.content.startswith(b"PK")
 
 
 def test_an_anonymous_portal_reads_every_page(server: LiveServer, world: dict[str, str]) -> None:
