@@ -57,9 +57,9 @@ from item10_client.api.recommendation_imports import (  # noqa: E402
 from item10_client.api.recommendations import list_recommendations  # noqa: E402
 from item10_client.models import (  # noqa: E402
     AssistanceAnswer,
-    ChartFormat,
     BodyCreateRecommendationImport,
     BodyIssueToken,
+    ChartFormat,
     ImplementationStatus,
     ImportReport,
     ImportReportStatus,
