@@ -122,8 +122,9 @@ def _draw(spec: ChartSpec) -> Figure:
     if len(spec.categories) > DRAWN_CATEGORIES:
         title += f" (first {DRAWN_CATEGORIES} of {len(spec.categories)} shown)"
         spec = _first_categories(spec, DRAWN_CATEGORIES)
-    figure, axes = _bar_chart(spec) if spec.categories else _no_data_chart()
-    axes.set_title(textwrap.fill(title, 70))
+    figure, _ = _bar_chart(spec) if spec.categories else _no_data_chart()
+    # Over the whole figure, so that it never runs under the legend.
+    figure.suptitle(textwrap.fill(title, 70), x=0.01, ha="left", fontsize="large")
     return figure
 
 
@@ -193,8 +194,20 @@ def _label_axes(axes: Axes, spec: ChartSpec, horizontal: bool) -> None:
         axes.set_xlabel(spec.x_label)
         axes.set_ylabel(spec.y_label)
         axes.grid(axis="y", alpha=0.3)
+    if _counts_only(spec):
+        from matplotlib.ticker import MaxNLocator
+
+        value_axis = axes.xaxis if horizontal else axes.yaxis
+        value_axis.set_major_locator(MaxNLocator(integer=True))
     axes.set_axisbelow(True)
     axes.spines[["top", "right"]].set_visible(False)
+
+
+def _counts_only(spec: ChartSpec) -> bool:
+    """Whole numbers only (requests, recommendations): no ticks between them."""
+    return all(
+        float(v).is_integer() for series in spec.series for v in series.values if v is not None
+    )
 
 
 def _shortened(label: str) -> str:

@@ -71,7 +71,10 @@ class PastTarget(BaseModel):
     share: float | None
 
 
-class AssistanceGroup(GroupBase, Money):
+class AssistanceGroup(GroupBase):
+    requests: int | None = Field(description="submitted requests, whatever their outcome")
+    budget_estimate_usd: float | None = Field(description="the sum of their estimates")
+    co_funding_usd: float | None
     outcomes: Outcomes
     acceptance_rate: float | None = Field(
         description="ever accepted / (ever accepted + ever declined)"
