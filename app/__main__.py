@@ -55,6 +55,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 def cmd_seed_demo(_args: argparse.Namespace) -> int:
     from app.demo import seed_demo
+    from app.main import connect_domains
 
     settings = get_settings()
     if settings.is_production:
@@ -63,6 +64,7 @@ def cmd_seed_demo(_args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    connect_domains()  # the demo's history completes requests, which frees their providers
     with _database().transaction() as db:
         accounts = seed_demo(db)
     print("Demo accounts (local use only):")

@@ -11,17 +11,16 @@ from app.auth.models import User
 from app.auth.schemas import UserCreate
 from app.auth.service import create_user
 from app.core.principal import Principal, PrincipalKind, Role
+from app.demo_history import add_history, insert_recommendations
 from app.expertise.schemas import ProviderCreate
 from app.expertise.service import create_provider
 from app.lifecycle.engine import apply
 from app.progress.schemas import ReportCreate
 from app.progress.service import create_report
 from app.recommendations.importers import ParsedRecommendation, ThemeTerm
-from app.recommendations.importing import content_hash, insert_new
 from app.recommendations.models import Recommendation
 from app.shortfalls.schemas import ShortfallCreate
 from app.shortfalls.service import create_shortfall
-from app.taxonomies.service import TermCache
 
 DemoAccount = tuple[str, str, Role, str | None]
 
@@ -81,8 +80,9 @@ DEMO_RECOMMENDATIONS = [
 
 
 def seed_demo(db: Session) -> list[DemoAccount]:
-    """Demo accounts, catalogue entries, a report, a shortfall, a request and providers.
-    Safe to run again: what exists is left alone."""
+    """Demo accounts, catalogue entries, a report, a shortfall, a request and providers, then
+    a history worth analysing (`app.demo_history`). Safe to run again: what exists is left
+    alone."""
     users = {
         email: _account(db, email, password, role, state)
         for email, password, role, state in DEMO_ACCOUNTS
@@ -181,6 +181,7 @@ def _demo_activity(db: Session, users: dict[str, User]) -> None:
             user_id=users["provider@demo.item10.org"].id,
         ),
     )
+    add_history(db, officer, _principal(users["admin@demo.item10.org"]))
 
 
 def _demo_recommendations(db: Session) -> list[uuid.UUID]:
@@ -205,6 +206,4 @@ def _demo_recommendations(db: Session) -> list[uuid.UUID]:
         )
         for index, (state, text, recommending, themes, sdg) in enumerate(DEMO_RECOMMENDATIONS, 1)
     ]
-    rows = [(uuid.uuid4(), p, content_hash(p)) for p in parsed]
-    insert_new(db, rows, None, TermCache(db))
-    return [rid for rid, _, _ in rows]
+    return insert_recommendations(db, parsed)

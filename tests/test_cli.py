@@ -1,17 +1,44 @@
 """The administrators' command line, on a real database file."""
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from app.__main__ import main
-from app.assistance.models import AssistanceRequest
-from app.auth.models import User
+from app.analytics.assistance import OUTCOME_NAMES
+from app.assistance.models import AssistanceRequest, RequestTransition
+from app.auth.models import ApiClient, User
 from app.core.db import Database
 from app.core.settings import get_settings
+from app.demo_history import REQUESTS
+from app.expertise.models import Assignment, Provider
+from app.matching.models import MatchingRun
 from app.progress.models import ProgressReport
+from app.recommendations.models import Recommendation
+from app.shortfalls.models import Shortfall
+from tests.conftest import make_settings
+from tests.databases import throwaway_database
+from tests.factories import auth
+
+ANALYTICS = "/api/v1/analytics/assistance"
+SEEDED = (
+    User,
+    ApiClient,
+    Recommendation,
+    ProgressReport,
+    Shortfall,
+    AssistanceRequest,
+    RequestTransition,
+    Provider,
+    Assignment,
+    MatchingRun,
+)
 
 
 @pytest.fixture
@@ -29,15 +56,83 @@ def _count(database: Database, model: type) -> int:
         return int(session.exec(select(func.count()).select_from(model)).one())
 
 
+def _counts(database: Database) -> dict[str, int]:
+    return {model.__name__: _count(database, model) for model in SEEDED}
+
+
 def test_seed_demo_creates_a_working_demo_and_can_run_again(
     cli_database: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["seed-demo"]) == 0
     assert "focal.wsm@demo.item10.org" in capsys.readouterr().out
+    seeded = _counts(cli_database)
     assert main(["seed-demo"]) == 0
-    assert _count(cli_database, User) == 6
-    assert _count(cli_database, ProgressReport) == 1
-    assert _count(cli_database, AssistanceRequest) == 1
+    assert _counts(cli_database) == seeded
+    assert seeded["User"] == 6
+    assert seeded["AssistanceRequest"] == 1 + sum(len(paths) for paths in REQUESTS.values())
+
+
+@pytest.fixture(scope="module")
+def seeded_url(workdir: Path, database_url: str, engine: Engine) -> Iterator[str]:
+    """One database through `seed-demo`, read by the tests of the demo's figures."""
+    engine.dispose()  # PostgreSQL copies a template only while nobody is connected to it
+    with throwaway_database(workdir, template=database_url) as url:
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("DATABASE_URL", url)
+            get_settings.cache_clear()
+            assert main(["seed-demo"]) == 0
+        get_settings.cache_clear()
+        yield url
+
+
+@pytest.fixture
+def demo_client(shared_app: FastAPI, seeded_url: str) -> Iterator[TestClient]:
+    shared_app.state.settings = make_settings(seeded_url)
+    shared_app.state.database = Database.from_url(seeded_url)
+    with TestClient(shared_app, raise_server_exceptions=False) as client:
+        yield client
+    shared_app.state.database = None
+
+
+def _as_officer(client: TestClient, params: dict[str, str]) -> dict[str, Any]:
+    app: Any = client.app
+    with app.state.database.session() as db:
+        officer = db.exec(select(User).where(User.email == "officer@demo.item10.org")).one()
+    response = client.get(ANALYTICS, params=params, headers=auth(app.state.settings, officer))
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def test_seeded_demo_shows_the_officer_every_region_and_outcome(demo_client: TestClient) -> None:
+    groups = _as_officer(demo_client, {"group_by": "region"})["groups"]
+    assert {group["key"]["region"] for group in groups} == {
+        "Africa",
+        "Americas",
+        "Asia",
+        "Europe",
+        "Oceania",
+    }
+    for outcome in OUTCOME_NAMES:
+        assert sum(group["outcomes"][outcome]["requests"] for group in groups) >= 1, outcome
+
+
+def test_seeded_demo_takes_working_days_to_accept_in_every_region(
+    demo_client: TestClient,
+) -> None:
+    groups = _as_officer(demo_client, {"group_by": "region"})["groups"]
+    medians = [group["time_to_stage"]["accepted"]["median_working_days"] for group in groups]
+    assert all(median > 0 for median in medians), medians
+
+
+def test_seeded_demo_shows_anonymous_callers_published_figures(demo_client: TestClient) -> None:
+    everything = _as_officer(demo_client, {})["groups"][0]
+    response = demo_client.get(ANALYTICS)
+    assert response.status_code == 200
+    (published,) = response.json()["groups"]
+    assert published["requests"] is not None
+    assert 3 <= published["requests"] < everything["requests"]
+    assert published["acceptance_rate"] is not None
 
 
 def test_seed_demo_is_refused_in_production(

@@ -62,16 +62,22 @@ class RequestFact:
     languages: list[str]
     moves: list[tuple[str, str, dt.datetime]] = field(default_factory=list)
     """(from, to, at), oldest first."""
+    entered: dict[str, dt.datetime] = field(default_factory=dict)
+    """When it first entered each stage it reached."""
+
+    def moved(self, source: str, target: str, at: dt.datetime) -> None:
+        self.moves.append((source, target, at))
+        self.entered.setdefault(target, at)
 
     @property
     def outcome(self) -> str:
         return OUTCOMES[self.stage]
 
     def first_entry(self, stage: str) -> dt.datetime | None:
-        return next((at for _, to, at in self.moves if to == stage), None)
+        return self.entered.get(stage)
 
     def reached(self, stage: str) -> bool:
-        return stage == RequestStage.submitted or self.first_entry(stage) is not None
+        return stage == RequestStage.submitted or stage in self.entered
 
     def stays(self, stage: str, as_of: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
         """Each continuous stay at `stage`: from a move into it to the next move out of it, or
@@ -181,7 +187,7 @@ def _attach_moves(
     for request_id, source, target, at in rows:
         fact = facts.get(request_id)
         if fact is not None:
-            fact.moves.append((source, target, at))
+            fact.moved(source, target, at)
 
 
 def dimension_values(fact: RequestFact, dimension: str) -> list[str | None]:

@@ -24,7 +24,7 @@ SOURCES = {
 
 
 def _label(key: dict[str, str | None]) -> str:
-    return " · ".join(value or NONE_LABEL for value in key.values()) or "all"
+    return " · ".join(_words(value) if value else NONE_LABEL for value in key.values()) or "all"
 
 
 def _words(name: str) -> str:

@@ -16,6 +16,7 @@ from sqlmodel import col
 
 from app.assistance.service import PriorityGroup
 from app.core.errors import UnprocessableContent
+from app.core.schemas import JsonDate
 from app.states.models import State
 from app.taxonomies.vocabularies import AssistanceType, Mechanism
 
@@ -185,8 +186,8 @@ async def place_query(
 
 
 PlaceQuery = Annotated[Place, Depends(place_query)]
-From = Annotated[dt.date | None, Query(alias="from", description="first day, inclusive")]
-To = Annotated[dt.date | None, Query(description="last day, inclusive")]
+From = Annotated[JsonDate | None, Query(alias="from", description="first day, inclusive")]
+To = Annotated[JsonDate | None, Query(description="last day, inclusive")]
 Theme = Annotated[
     str | None,
     Query(max_length=10, pattern=r"^[A-Za-z]\d{1,3}$", description="a UHRI theme code, e.g. A12"),

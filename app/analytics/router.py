@@ -36,6 +36,7 @@ from app.core.errors import NotFound
 from app.core.guards import Anyone, Officer, require
 from app.core.principal import Principal, Role
 from app.states.service import get_state
+from app.taxonomies.vocabularies import Mechanism
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -309,7 +310,7 @@ def get_state_report_draft(
     who: StateOrOhchr,
     db: DbSession,
     code: Annotated[str, Path(min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$")],
-    mechanism: Annotated[str | None, Query(max_length=40)] = None,
+    mechanism: Mechanism | None = None,
     cycle: Annotated[int | None, Query(ge=1, le=99)] = None,
 ) -> Response:
     """A State's implementation report draft as a Word document: its recommendations grouped by

@@ -64,13 +64,15 @@ def as_xlsx(answer: dict[str, Any], title: str) -> bytes:
         figures.append(row)
     about = book.create_sheet("about")
     about.append(["title", title])
-    for name, value in answer.items():
-        if name != "groups":
-            about.append([name, ", ".join(value) if isinstance(value, list) else _text(value)])
+    for name, value in _flat({k: v for k, v in answer.items() if k != "groups"}):
+        about.append([name, ", ".join(value) if isinstance(value, list) else _text(value)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
 def _text(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
+    """What a spreadsheet cell holds: numbers and text as they are, the rest as text."""
+    if value is None or isinstance(value, int | float | str):
+        return value
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
