@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlmodel import Session, col
 
-from app.analytics.cells import Group, as_json, grouped, withhold_small
+from app.analytics.cells import Group, answered, grouped
 from app.analytics.query import PLACE_DIMENSIONS, Question, place_values
 from app.analytics.reader import Reader
 from app.assistance.models import AssistanceRequest, RequestStage, RequestTransition
@@ -305,11 +305,4 @@ def answer(
         figures(Group(key), members, targets, as_of)
         for key, members in grouped(facts, question.group_by, dimension_values)
     ]
-    withhold_small(groups, reader.min_cell)
-    return {
-        "audience": reader.audience.value,
-        "min_cell": reader.min_cell,
-        "group_by": list(question.group_by),
-        "as_of": as_of,
-        "groups": [as_json(group) for group in groups],
-    }
+    return answered(reader, question.group_by, groups, as_of=as_of)

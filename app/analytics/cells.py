@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from app.analytics.reader import Reader
+
 Value = float | int | None
 Key = tuple[str | None, ...]
 F = TypeVar("F")
@@ -57,8 +59,7 @@ def grouped(
     facts: Iterable[F], dimensions: Sequence[str], values_of: Callable[[F, str], list[str | None]]
 ) -> list[tuple[dict[str, str | None], list[F]]]:
     """Facts by the values of `dimensions`; a fact with several values of one dimension (themes,
-    languages) is in each of their groups. Without dimensions, one group of every fact. Sorted
-    by key, no value last."""
+    languages) is in each of their groups. Without dimensions, one group of every fact."""
     groups: dict[Key, list[F]] = defaultdict(list)
     for fact in facts:
         keys: list[Key] = [()]
@@ -68,14 +69,23 @@ def grouped(
             groups[key].append(fact)
     if not dimensions:
         groups.setdefault((), [])
-    return [
-        (dict(zip(dimensions, key, strict=True)), members)
-        for key, members in sorted(groups.items(), key=lambda item: _sortable(item[0]))
-    ]
+    return [(dict(zip(dimensions, key, strict=True)), members) for key, members in groups.items()]
 
 
-def _sortable(key: Key) -> tuple[tuple[bool, str], ...]:
-    return tuple((value is None, value or "") for value in key)
+def answered(
+    reader: Reader, dimensions: Sequence[str], groups: list[Group], **more: Any
+) -> dict[str, Any]:
+    """An answer as its reader may read it: who it is for, then the groups in key order (no
+    value last), small cells withheld."""
+    groups.sort(key=lambda group: tuple((v is None, v or "") for v in group.key.values()))
+    withhold_small(groups, reader.min_cell)
+    return {
+        "audience": reader.audience.value,
+        "min_cell": reader.min_cell,
+        "group_by": list(dimensions),
+        **more,
+        "groups": [as_json(group) for group in groups],
+    }
 
 
 def withhold_small(groups: list[Group], min_cell: int | None) -> None:

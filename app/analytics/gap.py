@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.analytics import assistance
-from app.analytics.cells import Group, as_json, withhold_small
+from app.analytics.cells import Group, answered
 from app.analytics.query import GAP_DIMENSIONS, Question
 from app.analytics.reader import Reader
 from app.assistance.models import AssistanceRequest, RequestStage
@@ -114,17 +114,10 @@ def answer(db: Session, reader: Reader, question: Question) -> dict[str, Any]:
     regions = RegionMap(db.scalars(select(State)))
     groups = [
         _group(key, demand[key], [o for o in offers if _could_serve(o, key, regions, start, end)])
-        for key in sorted(demand, key=lambda k: tuple((v is None, v or "") for v in k))
+        for key in demand
     ]
-    withhold_small(groups, reader.min_cell)
-    return {
-        "audience": reader.audience.value,
-        "min_cell": reader.min_cell,
-        "group_by": list(GAP_DIMENSIONS),
-        "months": question.months,
-        "groups": [as_json(group) for group in groups],
-        "unmatched": _unmatched(db, reader, question),
-    }
+    unmatched = _unmatched(db, reader, question)
+    return answered(reader, GAP_DIMENSIONS, groups, months=question.months, unmatched=unmatched)
 
 
 def _unmatched(db: Session, reader: Reader, question: Question) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from app.analytics.cells import Group, as_json, withhold_small
+from app.analytics.cells import Group, answered
 from app.analytics.query import NO_GROUP, PRIORITY_FLAGS, Question
 from app.analytics.reader import Reader
 from app.lifecycle.visibility import Visibility
@@ -168,14 +168,7 @@ def answer(db: Session, reader: Reader, question: Question) -> dict[str, Any]:
     if keys:
         statement = statement.group_by(*keys)
     groups = [_group(question, row, len(keys)) for row in db.execute(statement).all()]
-    groups.sort(key=lambda group: tuple((v is None, v or "") for v in group.key.values()))
-    withhold_small(groups, reader.min_cell)
-    return {
-        "audience": reader.audience.value,
-        "min_cell": reader.min_cell,
-        "group_by": list(question.group_by),
-        "groups": [as_json(group) for group in groups],
-    }
+    return answered(reader, question.group_by, groups)
 
 
 def _group(question: Question, row: Any, width: int) -> Group:

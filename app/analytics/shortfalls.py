@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlmodel import Session, col
 
-from app.analytics.cells import Group, as_json, grouped, withhold_small
+from app.analytics.cells import Group, answered, grouped
 from app.analytics.implementation import catalogue_clauses
 from app.analytics.query import PLACE_DIMENSIONS, Place, Question, place_values
 from app.analytics.reader import Reader
@@ -150,10 +150,4 @@ def answer(db: Session, reader: Reader, question: Question) -> dict[str, Any]:
         figures(Group(key), members)
         for key, members in grouped(facts, question.group_by, dimension_values)
     ]
-    withhold_small(groups, reader.min_cell)
-    return {
-        "audience": reader.audience.value,
-        "min_cell": reader.min_cell,
-        "group_by": list(question.group_by),
-        "groups": [as_json(group) for group in groups],
-    }
+    return answered(reader, question.group_by, groups)
