@@ -18,26 +18,22 @@ from typing import Any
 
 import docx
 from docx.document import Document
-from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
 from docx.shared import Cm, Emu
 from sqlmodel import Session
 
-from app.analytics import assistance, charts, gap, pictures, shortfalls
+from app.analytics import assistance, charts, gap, pictures, shortfalls, word
 from app.analytics.query import Question
 from app.analytics.reader import Reader
-from app.core.models import utcnow
 from app.core.settings import Settings
 from app.taxonomies.vocabularies import ASSISTANCE_TYPE_LABELS, BARRIER_TYPE_LABELS
 
 Json = dict[str, Any]
-PLATFORM = "Item 10 Voluntary Platform"
 NO_FIGURE = "no figure"
 NO_VALUE = "(none)"
 LARGEST_GAPS = 10
-# A4 landscape, as the report draft: the gap table has nine columns.
-PAGE_WIDTH, PAGE_HEIGHT, MARGIN = Cm(29.7), Cm(21.0), Cm(2.0)
+# Pages are A4 landscape, as the report draft's: the gap table has nine columns.
+MARGIN = Cm(2.0)
 # A chart keeps its drawn size unless it would not fit under a heading on one page.
 PICTURE_WIDTH, PICTURE_HEIGHT = Cm(24.0), Cm(14.5)
 EMU_PER_PIXEL = 914_400 / charts.PNG_DPI
@@ -128,10 +124,10 @@ def build_overview(db: Session, reader: Reader, settings: Settings, year: int) -
     lets only officers and administrators ask)."""
     answers = _answers(db, reader, settings, year)
     document = docx.Document()
-    _landscape(document)
+    word.landscape(document, MARGIN)
     _properties(document, year)
     document.add_heading(f"Technical cooperation overview {year}", level=0)
-    document.add_paragraph(_provenance(answers))
+    word.paragraph(document, _provenance(answers))
     for write in (_demand, _regions, _priority, _timing, _supply, _barriers):
         write(document, answers)
     buffer = io.BytesIO()
@@ -167,59 +163,40 @@ def _answers(db: Session, reader: Reader, settings: Settings, year: int) -> Answ
 # --- the document -------------------------------------------------------------------------------
 
 
-def _landscape(document: Document) -> None:
-    for section in document.sections:
-        section.orientation = WD_ORIENT.LANDSCAPE
-        section.page_width, section.page_height = PAGE_WIDTH, PAGE_HEIGHT
-        section.left_margin = section.right_margin = MARGIN
-        section.top_margin = section.bottom_margin = MARGIN
-
-
 def _properties(document: Document, year: int) -> None:
-    properties = document.core_properties
-    properties.title = f"Technical cooperation overview {year}"
-    properties.subject = (
-        f"OHCHR technical cooperation in {year}: assistance requested and the response, "
-        "time to each stage, priority States, supply against demand and barriers"
+    word.properties(
+        document,
+        title=f"Technical cooperation overview {year}",
+        subject=(
+            f"OHCHR technical cooperation in {year}: assistance requested and the response, "
+            "time to each stage, priority States, supply against demand and barriers"
+        ),
+        keywords="technical cooperation; assistance requests; analytics",
     )
-    properties.author = properties.last_modified_by = PLATFORM
-    properties.keywords = "technical cooperation; assistance requests; analytics"
-    properties.created = properties.modified = utcnow().replace(microsecond=0, tzinfo=None)
-    properties.revision = 1
 
 
 def _provenance(answers: Answers) -> str:
     return (
         f"The figures cover the requests submitted from 1 January to 31 December {answers.year}, "
-        f"drawn from {pictures.SOURCES[answers.whole['audience']]} on the {PLATFORM} as of "
+        f"drawn from {pictures.SOURCES[answers.whole['audience']]} on the {word.PLATFORM} as of "
         f"{_date(answers.as_of)}."
     )
 
 
 def _say(document: Document, *sentences: str) -> None:
-    document.add_paragraph(" ".join(sentence for sentence in sentences if sentence))
+    word.paragraph(document, " ".join(sentence for sentence in sentences if sentence))
 
 
-def _table(
+def _figure_table(
     document: Document,
     headers: Sequence[str],
     rows: Sequence[Sequence[str]],
     *,
     text_columns: int = 1,
 ) -> None:
-    """A "Table Grid" table with a bold header row Word repeats on each page; the columns
-    after the first `text_columns` hold figures and align right."""
-    table = document.add_table(rows=1, cols=len(headers), style="Table Grid")
-    header = table.rows[0]
-    for cell, name in zip(header.cells, headers, strict=True):
-        cell.paragraphs[0].add_run(name).bold = True
-    header._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
-    for row in rows:
-        cells = table.add_row().cells
-        for index, (cell, text) in enumerate(zip(cells, row, strict=True)):
-            cell.text = text
-            if index >= text_columns:
-                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    """The columns after the first `text_columns` hold figures and align right; an empty
+    paragraph keeps the table apart from what follows."""
+    word.table(document, headers, rows, right_from=text_columns)
     document.add_paragraph()
 
 
@@ -317,7 +294,7 @@ def _demand(document: Document, answers: Answers) -> None:
         _say(document, _demand_sentence(answers), budgets)
     rows = [[OUTCOME_WORDS[name], *_money_cells(f)] for name, f in total["outcomes"].items()]
     rows.append(["All requests", *_money_cells(total)])
-    _table(document, ("Outcome", *MONEY_HEADERS), rows)
+    _figure_table(document, ("Outcome", *MONEY_HEADERS), rows)
 
 
 def _demand_sentence(answers: Answers) -> str:
@@ -349,7 +326,7 @@ def _regions(document: Document, answers: Answers) -> None:
         return
     _say(document, *_region_sentences(groups, answers.total["requests"]))
     rows = [[_key(group), *_money_cells(group), *_rate_cells(group)] for group in groups]
-    _table(document, ("Region", *MONEY_HEADERS, *RATE_HEADERS), rows)
+    _figure_table(document, ("Region", *MONEY_HEADERS, *RATE_HEADERS), rows)
     _chart(document, pictures.assistance(answers.by_region, pictures.AssistanceChart.outcomes))
 
 
@@ -386,7 +363,7 @@ def _priority(document: Document, answers: Answers) -> None:
         _priority_days_sentence(first, other),
     )
     headers = ("States", "Requests", *RATE_HEADERS, "Median working days to acceptance")
-    _table(document, headers, _priority_rows(answers, first, other))
+    _figure_table(document, headers, _priority_rows(answers, first, other))
 
 
 def _side(answer: Json, value: str) -> Json:
@@ -480,7 +457,7 @@ def _timing(document: Document, answers: Answers) -> None:
         for stage, timing in group["time_to_stage"].items()
     ]
     headers = ("Quarter submitted", "Stage", "Requests that reached it", "Median working days")
-    _table(document, (*headers, "90th percentile (working days)"), rows, text_columns=2)
+    _figure_table(document, (*headers, "90th percentile (working days)"), rows, text_columns=2)
     _chart(
         document, pictures.assistance(answers.by_quarter, pictures.AssistanceChart.time_to_stage)
     )
@@ -536,11 +513,11 @@ def _supply(document: Document, answers: Answers) -> None:
     _say(document, _gap_sentence(answers), _unmatched_sentence(unmatched))
     if largest:
         rows = [_gap_row(group) for group in largest]
-        _table(document, GAP_HEADERS, rows, text_columns=4)
+        _figure_table(document, GAP_HEADERS, rows, text_columns=4)
         _chart(document, pictures.gap({**answers.gap, "groups": largest}))
     if unmatched["by_reason"]:
         reasons = [[_reason(code), _count(n)] for code, n in unmatched["by_reason"].items()]
-        _table(document, ("Why left unmatched", "Requests"), reasons)
+        _figure_table(document, ("Why left unmatched", "Requests"), reasons)
 
 
 def _gap_sentence(answers: Answers) -> str:
@@ -612,7 +589,8 @@ def _barriers(document: Document, answers: Answers) -> None:
         "Resolved",
         *(s.capitalize() for s in SEVERITIES),
     )
-    _table(document, headers, [_barrier_row(group) for group in answers.by_barrier["groups"]])
+    rows = [_barrier_row(group) for group in answers.by_barrier["groups"]]
+    _figure_table(document, headers, rows)
     _chart(document, pictures.shortfalls(answers.by_barrier))
 
 

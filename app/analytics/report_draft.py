@@ -8,10 +8,9 @@ latest progress report the caller may see, the shortfalls and the assistance req
 Who sees what is the one rule, `visible()`: the State its own drafts too, OHCHR what was
 submitted; an assistance request counts once submitted. The data comes from nine set-based
 queries whatever the number of recommendations, and rows are written by copying elements (see
-`_Rows`): a draft of 3,000 recommendations builds in about a second.
+`app.analytics.word`): a draft of 3,000 recommendations builds in about a second.
 """
 
-import copy
 import datetime as dt
 import io
 import re
@@ -22,15 +21,12 @@ from typing import Any
 
 import docx
 from docx.document import Document
-from docx.enum.section import WD_ORIENT
-from docx.oxml import OxmlElement, parse_xml
-from docx.oxml.ns import nsdecls
 from docx.shared import Cm
-from docx.styles.style import ParagraphStyle, _TableStyle
-from docx.table import Table, _Row
+from docx.styles.style import ParagraphStyle
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlmodel import Session, col
 
+from app.analytics import word
 from app.assistance.models import AssistanceRequest, RequestRecommendation
 from app.core.errors import NotFound
 from app.core.models import utcnow
@@ -53,7 +49,6 @@ from app.taxonomies.vocabularies import (
     Position,
 )
 
-PLATFORM = "Item 10 Voluntary Platform"
 NO_VALUE = "—"
 OTHER_RECOMMENDATIONS = "Other recommendations"
 STATUS_WORDS: dict[ImplementationStatus, str] = {
@@ -74,19 +69,12 @@ SCOPE_WORDS: dict[Visibility, str] = {
 }
 # What makes a recommendation one of the draft's: conditions on `Recommendation`.
 Chosen = tuple[ColumnElement[bool], ...]
-PARAGRAPH = parse_xml(f'<w:p {nsdecls("w")}><w:r><w:t xml:space="preserve"/></w:r></w:p>')
-# What XML 1.0 cannot hold (control characters of pasted text); lxml refuses it.
-NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 PROVIDING = (AssignmentStatus.accepted, AssignmentStatus.completed)
-# A4 landscape, the page of the OHCHR matrices; the five columns share its 26.1 cm of text width.
-PAGE_WIDTH, PAGE_HEIGHT, MARGIN = Cm(29.7), Cm(21.0), Cm(1.8)
-COLUMNS = (
-    ("Recommendation", Cm(8.0)),
-    ("Position", Cm(2.3)),
-    ("Progress", Cm(7.5)),
-    ("Shortfalls", Cm(4.3)),
-    ("Assistance", Cm(4.0)),
-)
+# The five columns share the 26.1 cm of text width of an A4 landscape page.
+MARGIN = Cm(1.8)
+HEADERS = ("Recommendation", "Position", "Progress", "Shortfalls", "Assistance")
+WIDTHS = (Cm(8.0), Cm(2.3), Cm(7.5), Cm(4.3), Cm(4.0))
+SUMMARY_HEADERS, SUMMARY_WIDTHS = ("Figure", "Count"), (Cm(8.0), Cm(3.0))
 
 
 # --- what the draft is made of ----------------------------------------------------------------
@@ -419,40 +407,25 @@ def _providers(db: Session, who: Principal, state_code: str) -> dict[uuid.UUID, 
 
 def _render(draft: Draft) -> Document:
     document = docx.Document()
-    _landscape(document)
-    _properties(document, draft)
-    # Styles found once: python-docx looks a name up among every style of the document.
+    word.landscape(document, MARGIN)
+    word.properties(
+        document,
+        title=draft.title,
+        subject=f"Implementation report draft: {_filters(draft)}; {_scope(draft)}",
+        keywords="implementation; recommendations; progress; shortfalls; assistance",
+    )
+    # Found once: python-docx looks a style name up among every style of the document.
     heading: ParagraphStyle = document.styles["Heading 1"]
-    grid: _TableStyle = document.styles["Table Grid"]
     document.add_heading(draft.title, level=0)
-    document.add_paragraph(_provenance(draft))
-    document.add_paragraph("Summary", heading)
-    _summary_table(document, grid, draft)
+    word.paragraph(document, _provenance(draft))
+    word.paragraph(document, "Summary", heading)
+    _summary_table(document, draft)
     if not draft.entries:
-        document.add_paragraph("No recommendation matches these filters.")
+        word.paragraph(document, "No recommendation matches these filters.")
     for section, entries in _sections(draft.entries):
-        document.add_paragraph(section.title, heading)
-        _theme_table(document, grid, draft, entries)
+        word.paragraph(document, section.title, heading)
+        _theme_table(document, draft, entries)
     return document
-
-
-def _landscape(document: Document) -> None:
-    for section in document.sections:
-        section.orientation = WD_ORIENT.LANDSCAPE
-        section.page_width, section.page_height = PAGE_WIDTH, PAGE_HEIGHT
-        section.left_margin = section.right_margin = MARGIN
-        section.top_margin = section.bottom_margin = MARGIN
-
-
-def _properties(document: Document, draft: Draft) -> None:
-    now = utcnow().replace(microsecond=0, tzinfo=None)
-    properties = document.core_properties
-    properties.title = draft.title
-    properties.subject = f"Implementation report draft: {_filters(draft)}; {_scope(draft)}"
-    properties.author = properties.last_modified_by = PLATFORM
-    properties.keywords = "implementation; recommendations; progress; shortfalls; assistance"
-    properties.created = properties.modified = now
-    properties.revision = 1
 
 
 def _filters(draft: Draft) -> str:
@@ -470,12 +443,12 @@ def _scope(draft: Draft) -> str:
 
 def _provenance(draft: Draft) -> str:
     return (
-        f"Built on {draft.built_on.isoformat()} from what was recorded on the {PLATFORM} "
+        f"Built on {draft.built_on.isoformat()} from what was recorded on the {word.PLATFORM} "
         f"({_filters(draft)}; {_scope(draft)})."
     )
 
 
-def _summary_table(document: Document, grid: _TableStyle, draft: Draft) -> None:
+def _summary_table(document: Document, draft: Draft) -> None:
     entries = draft.entries
     reported = [entry.progress.status for entry in entries if entry.progress is not None]
     shortfalls = {s.id: s for entry in entries for s in entry.shortfalls}
@@ -491,9 +464,8 @@ def _summary_table(document: Document, grid: _TableStyle, draft: Draft) -> None:
         ("Open shortfalls", sum(1 for s in shortfalls.values() if s.resolved_on is None)),
         ("Assistance requests", len(requests)),
     ]
-    rows = _Rows(_table(document, grid, (("Figure", Cm(8.0)), ("Count", Cm(3.0)))))
-    for label, count in figures:
-        rows.add([[label], [str(count)]])
+    rows = [(label, str(count)) for label, count in figures]
+    word.table(document, SUMMARY_HEADERS, rows, widths=SUMMARY_WIDTHS)
 
 
 def _sections(entries: Sequence[Entry]) -> list[tuple[Section, list[Entry]]]:
@@ -503,65 +475,18 @@ def _sections(entries: Sequence[Entry]) -> list[tuple[Section, list[Entry]]]:
     return sorted(grouped.items(), key=lambda item: item[0].order)
 
 
-def _theme_table(
-    document: Document, grid: _TableStyle, draft: Draft, entries: Iterable[Entry]
-) -> None:
-    rows = _Rows(_table(document, grid, COLUMNS))
-    for entry in entries:
-        rows.add(
-            [
-                _recommendation_lines(entry),
-                [POSITION_WORDS[entry.position] if entry.position else NO_VALUE],
-                _progress_lines(entry.progress),
-                [_shortfall_line(s) for s in entry.shortfalls] or [NO_VALUE],
-                _assistance_lines(entry.requests, draft.providers) or [NO_VALUE],
-            ],
+def _theme_table(document: Document, draft: Draft, entries: Iterable[Entry]) -> None:
+    rows = (
+        (
+            _recommendation_lines(entry),
+            [POSITION_WORDS[entry.position] if entry.position else NO_VALUE],
+            _progress_lines(entry.progress),
+            [_shortfall_line(s) for s in entry.shortfalls] or [NO_VALUE],
+            _assistance_lines(entry.requests, draft.providers) or [NO_VALUE],
         )
-
-
-def _table(document: Document, grid: _TableStyle, columns: Sequence[tuple[str, Cm]]) -> Table:
-    """A "Table Grid" table with a bold header row that Word repeats on every page."""
-    table: Table = document.add_table(rows=1, cols=len(columns), style=grid)
-    table.autofit = False
-    for column, (_, width) in zip(table.columns, columns, strict=True):
-        column.width = width
-    header = table.rows[0]
-    for cell, (name, width) in zip(header.cells, columns, strict=True):
-        cell.width = width
-        cell.paragraphs[0].add_run(name).bold = True
-    header._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
-    return table
-
-
-class _Rows:
-    """Appends rows to a table as copies of a blank row python-docx made, each line of a cell a
-    paragraph copied from a one-run template. python-docx's own `add_row`, `add_paragraph` and
-    `add_run` build every element one by one and read each run's text a character at a time:
-    some fifteen times slower, and the largest State's draft holds tens of thousands of lines."""
-
-    def __init__(self, table: Table) -> None:
-        self._tbl = table._tbl
-        blank: _Row = table.add_row()  # type: ignore[no-untyped-call]
-        self._blank = blank._tr
-        self._tbl.remove(self._blank)
-        for tc in self._blank.tc_lst:
-            for paragraph in tc.p_lst:
-                tc.remove(paragraph)
-
-    def add(self, columns: Sequence[Sequence[str]]) -> None:
-        """One cell a column, one paragraph a line: Word edits them as the delegation's own."""
-        tr = copy.copy(self._blank)
-        for tc, lines in zip(tr.tc_lst, columns, strict=True):
-            for line in lines:
-                for piece in line.splitlines() or [""]:
-                    tc.append(_paragraph(piece))
-        self._tbl.append(tr)
-
-
-def _paragraph(text: str) -> Any:
-    paragraph = copy.copy(PARAGRAPH)  # lxml copies the whole element, without deepcopy's memo
-    paragraph[0][0].text = NOT_XML.sub("", text)
-    return paragraph
+        for entry in entries
+    )
+    word.table(document, HEADERS, rows, widths=WIDTHS)
 
 
 def _recommendation_lines(entry: Entry) -> list[str]:
