@@ -9,6 +9,7 @@ total (outcomes, statuses), one withheld cell would be recoverable by subtractio
 smallest is withheld with it.
 """
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -77,7 +78,7 @@ def answered(
 ) -> dict[str, Any]:
     """An answer as its reader may read it: who it is for, then the groups in key order (no
     value last), small cells withheld."""
-    groups.sort(key=lambda group: tuple((v is None, v or "") for v in group.key.values()))
+    groups.sort(key=lambda group: tuple(_in_order(value) for value in group.key.values()))
     withhold_small(groups, reader.min_cell)
     return {
         "audience": reader.audience.value,
@@ -86,6 +87,12 @@ def answered(
         **more,
         "groups": [as_json(group) for group in groups],
     }
+
+
+def _in_order(value: str | None) -> tuple[bool, list[tuple[int, int | str]]]:
+    """Natural order, no value last: SDG goal 4 before 10, cycle 2 before 12, A3 before A12."""
+    parts = re.findall(r"\d+|\D+", value or "")
+    return value is None, [(0, int(p)) if p.isdigit() else (1, p) for p in parts]
 
 
 def withhold_small(groups: list[Group], min_cell: int | None) -> None:
