@@ -192,7 +192,10 @@ Theme = Annotated[
     str | None,
     Query(max_length=10, pattern=r"^[A-Za-z]\d{1,3}$", description="a UHRI theme code, e.g. A12"),
 ]
-Sdg = Annotated[str | None, Query(pattern=SDG, description="an SDG goal (`16`) or target (`16.3`)")]
+Sdg = Annotated[
+    str | None,
+    Query(max_length=5, pattern=SDG, description="an SDG goal (`16`) or target (`16.3`)"),
+]
 GroupBy = Annotated[str | None, Query(max_length=200, description="comma-separated dimensions")]
 
 
