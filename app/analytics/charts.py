@@ -30,6 +30,7 @@ HATCHES = ("", "//", "..", "xx", "\\\\", "oo", "++", "--")
 NO_VALUE = "suppressed or no value"
 NO_DATA = "No data for these filters"
 LABEL_LIMIT = 32  # keeps every M49 region whole ("Latin America and the Caribbean" is 31)
+ROW_LABEL_LIMIT = 60  # beside horizontal bars there is room for a compound key
 DESCRIBED_CATEGORIES = 50
 DRAWN_CATEGORIES = 100  # a bar per group stays legible, and the image stays a sane size
 PNG_DPI = 120
@@ -180,7 +181,8 @@ def _draw_bars(axes: Axes, spec: ChartSpec, horizontal: bool) -> None:
 
 
 def _label_axes(axes: Axes, spec: ChartSpec, horizontal: bool) -> None:
-    labels = [_shortened(category) for category in spec.categories]
+    limit = ROW_LABEL_LIMIT if horizontal else LABEL_LIMIT
+    labels = [_shortened(category, limit) for category in spec.categories]
     positions = list(range(len(labels)))
     if horizontal:
         axes.set_yticks(positions, labels)
@@ -210,8 +212,8 @@ def _counts_only(spec: ChartSpec) -> bool:
     )
 
 
-def _shortened(label: str) -> str:
-    return label if len(label) <= LABEL_LIMIT else label[: LABEL_LIMIT - 1].rstrip() + "…"
+def _shortened(label: str, limit: int) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
 def _add_legend(figure: Figure, all_series: list[Series]) -> None:
