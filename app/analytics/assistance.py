@@ -3,7 +3,7 @@ it, how fast, and whether priority States came first (the report, paras. 46-47).
 
 One query reads the requests the reader may see (submitted ones: a draft is not a request yet)
 and one their moves; the figures are then computed in Python, where working days, medians and
-service-target stays read as their definitions (`analytics-spec`: README, Analytics).
+service-target stays read as their definitions do (README, "Analytics").
 """
 
 import datetime as dt
@@ -42,7 +42,6 @@ OUTCOMES: dict[str, str] = {
 }
 OUTCOME_NAMES = tuple(dict.fromkeys(OUTCOMES.values()))
 TIMED_STAGES = ("in_triage", "accepted", "matched", "in_delivery", "completed")
-AFTER_ACCEPTANCE = ("accepted", "matched", "in_delivery", "completed")
 
 
 @dataclass
