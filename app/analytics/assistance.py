@@ -19,10 +19,11 @@ from sqlalchemy import ColumnElement, select
 from sqlmodel import Session, col
 
 from app.analytics.cells import Group, answered, grouped
+from app.analytics.histories import summaries, weekdays_through
 from app.analytics.query import PLACE_DIMENSIONS, Question, place_values
 from app.analytics.reader import Reader
-from app.assistance.models import AssistanceRequest, RequestStage, RequestTransition
-from app.assistance.queue import working_days_between
+from app.assistance import queue
+from app.assistance.models import AssistanceRequest, RequestStage
 from app.core.models import utcnow
 from app.lifecycle.visibility import visible
 from app.states.models import State
@@ -41,7 +42,8 @@ OUTCOMES: dict[str, str] = {
     RequestStage.withdrawn: "withdrawn",
 }
 OUTCOME_NAMES = tuple(dict.fromkeys(OUTCOMES.values()))
-TIMED_STAGES = ("in_triage", "accepted", "matched", "in_delivery", "completed")
+TIMED = ("in_triage", "accepted", "matched", "in_delivery", "completed")
+RECORDED = (*TIMED, "declined")  # the stages whose first entry each fact keeps
 
 
 @dataclass
@@ -56,42 +58,20 @@ class RequestFact:
     budget: float | None
     co_funding: float | None
     assistance_type: str
-    themes: list[str]
-    sdg_targets: list[str]
-    languages: list[str]
-    moves: list[tuple[str, str, dt.datetime]] = field(default_factory=list)
-    """(from, to, at), oldest first."""
-    entered: dict[str, dt.datetime] = field(default_factory=dict)
-    """When it first entered each stage it reached."""
-
-    def moved(self, source: str, target: str, at: dt.datetime) -> None:
-        self.moves.append((source, target, at))
-        self.entered.setdefault(target, at)
+    themes: list[str] = field(default_factory=list)
+    sdg_targets: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    days_to: dict[str, int] = field(default_factory=dict)
+    """Working days from submission to its first entry into each stage it reached."""
+    past_target: dict[str, bool] = field(default_factory=dict)
+    """For each stage with a service target where it stayed: whether a stay outlasted it."""
 
     @property
     def outcome(self) -> str:
         return OUTCOMES[self.stage]
 
-    def first_entry(self, stage: str) -> dt.datetime | None:
-        return self.entered.get(stage)
-
     def reached(self, stage: str) -> bool:
-        return stage == RequestStage.submitted or stage in self.entered
-
-    def stays(self, stage: str, as_of: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
-        """Each continuous stay at `stage`: from a move into it to the next move out of it, or
-        to `as_of` while it is still there. A stay as submitted starts at submission."""
-        stays: list[tuple[dt.datetime, dt.datetime]] = []
-        start = self.submitted_at if stage == RequestStage.submitted else None
-        for source, target, at in self.moves:
-            if target == stage and start is None:
-                start = at
-            elif source == stage and target != stage and start is not None:
-                stays.append((start, at))
-                start = None
-        if start is not None:
-            stays.append((start, as_of))
-        return stays
+        return stage == RequestStage.submitted or stage in self.days_to
 
 
 def _period_clause(question: Question) -> list[ColumnElement[bool]]:
@@ -106,10 +86,17 @@ def _period_clause(question: Question) -> list[ColumnElement[bool]]:
 
 
 def load_facts(
-    db: Session, reader: Reader, question: Question, *extra: ColumnElement[bool]
+    db: Session,
+    reader: Reader,
+    question: Question,
+    *extra: ColumnElement[bool],
+    targets: dict[str, int] | None = None,
+    terms: bool = False,
+    as_of: dt.datetime | None = None,
 ) -> list[RequestFact]:
-    """The submitted requests the reader sees that the question is about, with their moves."""
-    states = {state.code: state for state in db.scalars(select(State))}
+    """The submitted requests the reader sees that the question is about, each with how long
+    it took to reach each stage and, for `targets`, whether it stayed past them. Their themes,
+    SDG targets and languages are read when `terms` is set or the question needs them."""
     request = AssistanceRequest
     clauses = [visible(request, reader.who), *_period_clause(question), *extra]
     in_place = question.place.states_clause(col(request.state_code))
@@ -117,7 +104,11 @@ def load_facts(
         clauses.append(in_place)
     if question.assistance_type is not None:
         clauses.append(col(request.assistance_type) == question.assistance_type)
-    rows = db.execute(
+    terms = terms or question.needs_terms
+    later = [stage for stage in (targets or {}) if stage != RequestStage.submitted]
+    history = summaries(db, select(col(request.id)).where(*clauses), RECORDED, later)
+    term_columns = [col(request.themes), col(request.sdg_targets), col(request.languages)]
+    statement = (
         select(
             col(request.id),
             col(request.state_code),
@@ -126,33 +117,71 @@ def load_facts(
             col(request.budget_estimate_usd),
             col(request.co_funding_usd),
             col(request.assistance_type),
-            col(request.themes),
-            col(request.sdg_targets),
-            col(request.languages),
-        ).where(*clauses)
-    ).all()
-    codes = _ThemeCodes(db)
-    facts = {
-        row[0]: RequestFact(
-            id=row[0],
-            state=states[row[1]],
-            foreign=reader.foreign(row[1]),
-            stage=str(row[2]),
-            submitted_at=row[3],
-            budget=row[4],
-            co_funding=row[5],
-            assistance_type=str(row[6]),
-            themes=codes.of(row[7]),
-            sdg_targets=list(row[8]),
-            languages=list(row[9]),
+            weekdays_through(db, col(request.submitted_at)).label("submitted_day"),
+            history,
+            *(term_columns if terms else []),
         )
-        for row in rows
-        if question.about_sdg(row[8])
-    }
-    if question.theme is not None:
-        facts = {key: fact for key, fact in facts.items() if question.theme in fact.themes}
-    _attach_moves(db, facts, clauses)
-    return list(facts.values())
+        .outerjoin(history, history.c.request_id == request.id)
+        .where(*clauses)
+    )
+    states = {state.code: state for state in db.scalars(select(State))}
+    today = queue.weekdays_through((as_of or utcnow()).date())
+    read = _Reader(_ThemeCodes(db), reader, states, targets or {}, later, terms, today)
+    facts = [read.fact(row) for row in db.connection().execute(statement).mappings()]
+    return [fact for fact in facts if _about(question, fact)]
+
+
+def _about(question: Question, fact: RequestFact) -> bool:
+    theme = question.theme is None or question.theme in fact.themes
+    return theme and question.about_sdg(fact.sdg_targets)
+
+
+@dataclass
+class _Reader:
+    """Turns a row of `load_facts` into a fact."""
+
+    codes: "_ThemeCodes"
+    reader: Reader
+    states: dict[str, State]
+    targets: dict[str, int]
+    later: list[str]
+    terms: bool
+    today: int
+    """`weekdays_through` of the day stays still open are counted to."""
+
+    def fact(self, row: Any) -> RequestFact:
+        fact = RequestFact(
+            id=row["id"],
+            state=self.states[row["state_code"]],
+            foreign=self.reader.foreign(row["state_code"]),
+            stage=str(row["stage"]),
+            submitted_at=row["submitted_at"],
+            budget=row["budget_estimate_usd"],
+            co_funding=row["co_funding_usd"],
+            assistance_type=str(row["assistance_type"]),
+        )
+        if self.terms:
+            fact.themes = self.codes.of(row["themes"])
+            fact.sdg_targets, fact.languages = list(row["sdg_targets"]), list(row["languages"])
+        submitted = row["submitted_day"]
+        for stage in RECORDED:
+            entered = row[f"entered_{stage}"]
+            if entered is not None:
+                fact.days_to[stage] = max(0, entered - submitted)
+        self._stays(fact, row, submitted)
+        return fact
+
+    def _stays(self, fact: RequestFact, row: Any, submitted: int) -> None:
+        if RequestStage.submitted in self.targets:
+            left = row["left_submitted"]
+            stay = (self.today if left is None else left) - submitted
+            fact.past_target[RequestStage.submitted] = stay > self.targets[RequestStage.submitted]
+        for index, stage in enumerate(self.later):
+            if not row[f"stays_{index}"]:
+                continue
+            since = row[f"open_{index}"]
+            longest = max(row[f"closed_{index}"] or 0, 0 if since is None else self.today - since)
+            fact.past_target[stage] = longest > self.targets[stage]
 
 
 class _ThemeCodes:
@@ -169,24 +198,6 @@ class _ThemeCodes:
                 self.known[term] = theme_codes(self.db, [term])
             codes |= self.known[term]
         return sorted(codes)
-
-
-def _attach_moves(
-    db: Session, facts: dict[uuid.UUID, RequestFact], clauses: list[ColumnElement[bool]]
-) -> None:
-    if not facts:
-        return
-    moves = RequestTransition
-    chosen = select(col(AssistanceRequest.id)).where(*clauses)
-    rows = db.execute(
-        select(col(moves.request_id), col(moves.from_stage), col(moves.to_stage), col(moves.at))
-        .where(col(moves.request_id).in_(chosen))
-        .order_by(col(moves.request_id), col(moves.at), col(moves.id))
-    ).all()
-    for request_id, source, target, at in rows:
-        fact = facts.get(request_id)
-        if fact is not None:
-            fact.moved(source, target, at)
 
 
 def dimension_values(fact: RequestFact, dimension: str) -> list[str | None]:
@@ -234,9 +245,7 @@ def _rate(part: Sequence[RequestFact], whole: Sequence[RequestFact]) -> float | 
     return len(part) / len(whole) if whole else None
 
 
-def figures(
-    group: Group, facts: Sequence[RequestFact], targets: dict[str, int], as_of: dt.datetime
-) -> Group:
+def figures(group: Group, facts: Sequence[RequestFact], targets: dict[str, int]) -> Group:
     group.add("", _money(facts), _foreign(facts), whole=True)
     by_outcome: dict[str, list[RequestFact]] = defaultdict(list)
     for fact in facts:
@@ -245,13 +254,9 @@ def figures(
         members = by_outcome[outcome]
         group.add(f"outcomes.{outcome}", _money(members), _foreign(members), "outcomes")
     _rates(group, facts)
-    for stage in TIMED_STAGES:
-        days = [
-            working_days_between(f.submitted_at.date(), entered.date())
-            for f in facts
-            if (entered := f.first_entry(stage)) is not None
-        ]
-        reached = [f for f in facts if f.reached(stage)]
+    for stage in TIMED:
+        reached = [f for f in facts if stage in f.days_to]
+        days = [f.days_to[stage] for f in reached]
         group.add(
             f"time_to_stage.{stage}",
             {
@@ -261,8 +266,8 @@ def figures(
             },
             _foreign(reached),
         )
-    for stage, target in targets.items():
-        _past_target(group, facts, stage, target, as_of)
+    for stage in targets:
+        _past_target(group, facts, stage)
     return group
 
 
@@ -276,21 +281,17 @@ def _rates(group: Group, facts: Sequence[RequestFact]) -> None:
     group.add("completion_rate", {"": _rate(completed, accepted)}, _foreign(accepted))
 
 
-def _past_target(
-    group: Group, facts: Sequence[RequestFact], stage: str, target: int, as_of: dt.datetime
-) -> None:
-    stayed = [(f, f.stays(stage, as_of)) for f in facts]
-    entered = [(f, stays) for f, stays in stayed if stays]
-    past = [
-        f
-        for f, stays in entered
-        if any(working_days_between(s.date(), e.date()) > target for s, e in stays)
-    ]
-    share = len(past) / len(entered) if entered else None
+def _past_target(group: Group, facts: Sequence[RequestFact], stage: str) -> None:
+    stayed = [f for f in facts if stage in f.past_target]
+    past = [f for f in stayed if f.past_target[stage]]
     group.add(
         f"past_target.{stage}",
-        {"requests": len(entered), "past": len(past), "share": share},
-        _foreign([f for f, _ in entered]),
+        {
+            "requests": len(stayed),
+            "past": len(past),
+            "share": len(past) / len(stayed) if stayed else None,
+        },
+        _foreign(stayed),
     )
 
 
@@ -299,9 +300,9 @@ def answer(
 ) -> dict[str, Any]:
     """`GET /analytics/assistance`: demand, response and timing, by the question's groups."""
     as_of = utcnow()
-    facts = load_facts(db, reader, question)
+    facts = load_facts(db, reader, question, targets=targets, as_of=as_of)
     groups = [
-        figures(Group(key), members, targets, as_of)
+        figures(Group(key), members, targets)
         for key, members in grouped(facts, question.group_by, dimension_values)
     ]
     return answered(reader, question.group_by, groups, as_of=as_of)

@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Any
 
-from app.analytics.assistance import OUTCOME_NAMES, TIMED_STAGES
+from app.analytics.assistance import OUTCOME_NAMES, TIMED
 from app.analytics.charts import ChartSpec, Series
 from app.analytics.implementation import STATUSES
 
@@ -67,7 +67,7 @@ def assistance(answer: dict[str, Any], chart: AssistanceChart) -> ChartSpec:
             categories=categories,
             series=[
                 Series(_words(s), _column(answer, f"time_to_stage.{s}.median_working_days"))
-                for s in TIMED_STAGES
+                for s in TIMED
             ],
             kind="grouped_bar",
         )

@@ -152,6 +152,12 @@ class Question:
             return self.start is None and self.end is None
         return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
 
+    @property
+    def needs_terms(self) -> bool:
+        """Asks about themes, SDGs or languages, which objects hold as lists."""
+        terms = {"theme", "sdg", "sdg_target", "language"}
+        return bool(terms & set(self.group_by)) or self.theme is not None or self.sdg is not None
+
     def about_sdg(self, codes: Iterable[str]) -> bool:
         """A goal (`16`) matches its targets too; a target only itself."""
         if self.sdg is None:

@@ -2,17 +2,19 @@
 
 import datetime as dt
 
+UNIX_EPOCH = dt.date(1970, 1, 1)  # a Thursday: day 3 is the first Sunday
+
+
+def weekdays_through(day: dt.date) -> int:
+    """Monday-to-Friday days from the first Monday after 1 January 1970 up to `day` inclusive.
+    Analytics computes the same number in SQL (`app/analytics/assistance.py`)."""
+    since_sunday = (day - UNIX_EPOCH).days - 3
+    return 5 * (since_sunday // 7) + min(since_sunday % 7, 5)
+
 
 def working_days_between(start: dt.date, end: dt.date) -> int:
     """Monday-to-Friday days after `start` up to and including `end`."""
-    if end <= start:
-        return 0
-    whole_weeks, remainder = divmod((end - start).days, 7)
-    days = whole_weeks * 5
-    for offset in range(1, remainder + 1):
-        if (start + dt.timedelta(days=offset)).weekday() < 5:
-            days += 1
-    return days
+    return max(0, weekdays_through(end) - weekdays_through(start))
 
 
 def is_overdue(
