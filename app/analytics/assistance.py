@@ -11,11 +11,11 @@ import math
 import statistics
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, String, select, type_coerce
 from sqlmodel import Session, col
 
 from app.analytics.cells import Group, answered, grouped
@@ -43,10 +43,11 @@ OUTCOMES: dict[str, str] = {
 }
 OUTCOME_NAMES = tuple(dict.fromkeys(OUTCOMES.values()))
 TIMED = ("in_triage", "accepted", "matched", "in_delivery", "completed")
-RECORDED = (*TIMED, "declined")  # the stages whose first entry each fact keeps
+RECORDED = (*TIMED, "declined")
+SUBMITTED = RequestStage.submitted.value  # the stages whose first entry each fact keeps
 
 
-@dataclass
+@dataclass(slots=True)
 class RequestFact:
     """One submitted request as analytics reads it."""
 
@@ -91,12 +92,13 @@ def load_facts(
     question: Question,
     *extra: ColumnElement[bool],
     targets: dict[str, int] | None = None,
-    terms: bool = False,
+    lists: Iterable[str] = (),
     as_of: dt.datetime | None = None,
 ) -> list[RequestFact]:
     """The submitted requests the reader sees that the question is about, each with how long
-    it took to reach each stage and, for `targets`, whether it stayed past them. Their themes,
-    SDG targets and languages are read when `terms` is set or the question needs them."""
+    it took to reach each stage and, for `targets`, whether it stayed past them. Of their
+    `themes`, `sdg_targets` and `languages`, those in `lists` or asked about are read (each
+    is a JSON list to parse)."""
     request = AssistanceRequest
     clauses = [visible(request, reader.who), *_period_clause(question), *extra]
     in_place = question.place.states_clause(col(request.state_code))
@@ -104,30 +106,31 @@ def load_facts(
         clauses.append(in_place)
     if question.assistance_type is not None:
         clauses.append(col(request.assistance_type) == question.assistance_type)
-    terms = terms or question.needs_terms
+    read_lists = sorted(question.lists_needed | set(lists))
     later = [stage for stage in (targets or {}) if stage != RequestStage.submitted]
     history = summaries(db, select(col(request.id)).where(*clauses), RECORDED, later)
-    term_columns = [col(request.themes), col(request.sdg_targets), col(request.languages)]
     statement = (
         select(
             col(request.id),
             col(request.state_code),
-            col(request.stage),
+            type_coerce(col(request.stage), String).label("stage"),
             col(request.submitted_at),
             col(request.budget_estimate_usd),
             col(request.co_funding_usd),
-            col(request.assistance_type),
+            type_coerce(col(request.assistance_type), String).label("assistance_type"),
             weekdays_through(db, col(request.submitted_at)).label("submitted_day"),
             history,
-            *(term_columns if terms else []),
+            *(col(getattr(request, name)) for name in read_lists),
         )
         .outerjoin(history, history.c.request_id == request.id)
         .where(*clauses)
     )
     states = {state.code: state for state in db.scalars(select(State))}
     today = queue.weekdays_through((as_of or utcnow()).date())
-    read = _Reader(_ThemeCodes(db), reader, states, targets or {}, later, terms, today)
-    facts = [read.fact(row) for row in db.connection().execute(statement).mappings()]
+    result = db.connection().execute(statement)
+    at = {name: index for index, name in enumerate(result.keys())}
+    read = _Reader(_ThemeCodes(db), reader, states, targets or {}, later, read_lists, today, at)
+    facts = [read.fact(row) for row in result.all()]
     return [fact for fact in facts if _about(question, fact)]
 
 
@@ -145,43 +148,57 @@ class _Reader:
     states: dict[str, State]
     targets: dict[str, int]
     later: list[str]
-    terms: bool
+    lists: list[str]
     today: int
     """`weekdays_through` of the day stays still open are counted to."""
+    at: dict[str, int]
+    """Where each column is in a row (rows are read as tuples: 20,000 of them, quickly)."""
+    _later: list[tuple[str, int, int, int]] | None = None
 
     def fact(self, row: Any) -> RequestFact:
+        at, state_code = self.at, row[self.at["state_code"]]
         fact = RequestFact(
-            id=row["id"],
-            state=self.states[row["state_code"]],
-            foreign=self.reader.foreign(row["state_code"]),
-            stage=str(row["stage"]),
-            submitted_at=row["submitted_at"],
-            budget=row["budget_estimate_usd"],
-            co_funding=row["co_funding_usd"],
-            assistance_type=str(row["assistance_type"]),
+            id=row[at["id"]],
+            state=self.states[state_code],
+            foreign=self.reader.foreign(state_code),
+            stage=row[at["stage"]],
+            submitted_at=row[at["submitted_at"]],
+            budget=row[at["budget_estimate_usd"]],
+            co_funding=row[at["co_funding_usd"]],
+            assistance_type=row[at["assistance_type"]],
         )
-        if self.terms:
-            fact.themes = self.codes.of(row["themes"])
-            fact.sdg_targets, fact.languages = list(row["sdg_targets"]), list(row["languages"])
-        submitted = row["submitted_day"]
+        for name in self.lists:
+            terms = list(row[at[name]])
+            setattr(fact, name, self.codes.of(terms) if name == "themes" else terms)
+        submitted = row[at["submitted_day"]]
         for stage in RECORDED:
-            entered = row[f"entered_{stage}"]
+            entered = row[at[f"entered_{stage}"]]
             if entered is not None:
                 fact.days_to[stage] = max(0, entered - submitted)
         self._stays(fact, row, submitted)
         return fact
 
     def _stays(self, fact: RequestFact, row: Any, submitted: int) -> None:
-        if RequestStage.submitted in self.targets:
-            left = row["left_submitted"]
-            stay = (self.today if left is None else left) - submitted
-            fact.past_target[RequestStage.submitted] = stay > self.targets[RequestStage.submitted]
-        for index, stage in enumerate(self.later):
-            if not row[f"stays_{index}"]:
-                continue
-            since = row[f"open_{index}"]
-            longest = max(row[f"closed_{index}"] or 0, 0 if since is None else self.today - since)
-            fact.past_target[stage] = longest > self.targets[stage]
+        target = self.targets.get(SUBMITTED)
+        if target is not None:
+            left = row[self.at["left_submitted"]]
+            fact.past_target[SUBMITTED] = (
+                self.today if left is None else left
+            ) - submitted > target
+        for stage, stays, since, closed in self.later_columns:
+            if row[stays]:
+                open_for = 0 if row[since] is None else self.today - row[since]
+                fact.past_target[stage] = max(row[closed] or 0, open_for) > self.targets[stage]
+
+    @property
+    def later_columns(self) -> list[tuple[str, int, int, int]]:
+        """Per later stage with a target: where its stays, open stay and longest stay are."""
+        if self._later is None:
+            self._later = [
+                (stage, self.at[f"stays_{i}"], self.at[f"open_{i}"], self.at[f"closed_{i}"])
+                for i, stage in enumerate(self.later)
+            ]
+        return self._later
 
 
 class _ThemeCodes:

@@ -109,7 +109,9 @@ def answer(db: Session, reader: Reader, question: Question) -> dict[str, Any]:
     start = utcnow().date()
     end = months_after(start, question.months)
     waiting = col(AssistanceRequest.stage) == RequestStage.accepted
-    demand = _demand(assistance.load_facts(db, reader, question, waiting, terms=True))
+    demand = _demand(
+        assistance.load_facts(db, reader, question, waiting, lists=("themes", "languages"))
+    )
     offers = active_offers(db)
     regions = RegionMap(db.scalars(select(State)))
     groups = [

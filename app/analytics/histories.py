@@ -32,7 +32,7 @@ def weekdays_through(db: Session, moment: Any) -> ColumnElement[int]:
     """`app.assistance.queue.weekdays_through` of the moment's UTC day, in SQL."""
     since_sunday = _days_since_1970(db, moment) - 3
     rest = since_sunday % 7
-    return 5 * (since_sunday // 7) + case((rest > 5, 5), else_=rest)  # type: ignore[return-value]
+    return cast(5 * (since_sunday // 7) + case((rest > 5, 5), else_=rest), Integer)
 
 
 def summaries(

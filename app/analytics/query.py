@@ -153,10 +153,18 @@ class Question:
         return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
 
     @property
-    def needs_terms(self) -> bool:
-        """Asks about themes, SDGs or languages, which objects hold as lists."""
-        terms = {"theme", "sdg", "sdg_target", "language"}
-        return bool(terms & set(self.group_by)) or self.theme is not None or self.sdg is not None
+    def lists_needed(self) -> set[str]:
+        """The lists an object holds (`themes`, `sdg_targets`, `languages`) that the question
+        asks about."""
+        asked = set(self.group_by)
+        needed = set()
+        if "theme" in asked or self.theme is not None:
+            needed.add("themes")
+        if {"sdg", "sdg_target"} & asked or self.sdg is not None:
+            needed.add("sdg_targets")
+        if "language" in asked:
+            needed.add("languages")
+        return needed
 
     def about_sdg(self, codes: Iterable[str]) -> bool:
         """A goal (`16`) matches its targets too; a target only itself."""
