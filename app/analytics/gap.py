@@ -61,17 +61,30 @@ def _available(offer: ProviderOffer, start: dt.date, end: dt.date) -> bool:
     return any(s <= end and e >= start for s, e in offer.availability)
 
 
-def _could_serve(
-    offer: ProviderOffer, key: GapKey, regions: RegionMap, start: dt.date, end: dt.date
-) -> bool:
-    theme, assistance_type, language, region = key
-    return (
-        assistance_type in offer.assistance_types
-        and language in offer.languages
-        and (theme is None or not offer.themes or theme in offer.themes)
-        and regions.covers(offer, region)
-        and _available(offer, start, end)
-    )
+class Roster:
+    """The providers available in the window, found by what they offer in which language."""
+
+    def __init__(
+        self, offers: list[ProviderOffer], regions: RegionMap, start: dt.date, end: dt.date
+    ) -> None:
+        self.regions = regions
+        self.offering: dict[tuple[str, str], list[ProviderOffer]] = defaultdict(list)
+        for offer in offers:
+            if _available(offer, start, end):
+                for kind in offer.assistance_types:
+                    for language in offer.languages:
+                        self.offering[(kind, language)].append(offer)
+
+    def serving(self, key: GapKey) -> list[ProviderOffer]:
+        """Those offering the type in the language, with the theme (or none listed), in the
+        region (or remotely)."""
+        theme, assistance_type, language, region = key
+        return [
+            offer
+            for offer in self.offering.get((assistance_type, language), [])
+            if (theme is None or not offer.themes or theme in offer.themes)
+            and self.regions.covers(offer, region)
+        ]
 
 
 def _demand(facts: list[assistance.RequestFact]) -> dict[GapKey, list[assistance.RequestFact]]:
@@ -112,12 +125,8 @@ def answer(db: Session, reader: Reader, question: Question) -> dict[str, Any]:
     demand = _demand(
         assistance.load_facts(db, reader, question, waiting, lists=("themes", "languages"))
     )
-    offers = active_offers(db)
-    regions = RegionMap(db.scalars(select(State)))
-    groups = [
-        _group(key, demand[key], [o for o in offers if _could_serve(o, key, regions, start, end)])
-        for key in demand
-    ]
+    roster = Roster(active_offers(db), RegionMap(db.scalars(select(State))), start, end)
+    groups = [_group(key, demand[key], roster.serving(key)) for key in demand]
     unmatched = _unmatched(db, reader, question)
     return answered(reader, GAP_DIMENSIONS, groups, months=question.months, unmatched=unmatched)
 
