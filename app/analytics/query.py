@@ -8,7 +8,7 @@ filter is applied by each figure set where its objects carry it.
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query
 from sqlalchemy import ColumnElement, Select, select
@@ -262,50 +262,39 @@ async def gap_question(
     )
 
 
-async def implementation_question(
-    place: PlaceQuery,
-    from_: From = None,
-    to: To = None,
-    mechanism: Mechanism | None = None,
-    body: Annotated[str | None, Query(max_length=300)] = None,
-    cycle: Annotated[int | None, Query(ge=1, le=99)] = None,
-    theme: Theme = None,
-    sdg: Sdg = None,
-    group_by: GroupBy = None,
-) -> Question:
-    start, end = _period(from_, to, None)
-    return Question(
-        place=place,
-        start=start,
-        end=end,
-        mechanism=mechanism,
-        body=body,
-        cycle=cycle,
-        theme=theme and theme.upper(),
-        sdg=sdg,
-        group_by=parse_group_by(group_by, IMPLEMENTATION_DIMENSIONS),
-    )
+def _about_the_catalogue(dimensions: tuple[str, ...]) -> Any:
+    """The question of an answer about recommendations (or what concerns them), grouped by
+    `dimensions`: which mechanism, body, cycle, theme or SDG, and when."""
+
+    async def question(
+        place: PlaceQuery,
+        from_: From = None,
+        to: To = None,
+        mechanism: Mechanism | None = None,
+        body: Annotated[str | None, Query(max_length=300)] = None,
+        cycle: Annotated[int | None, Query(ge=1, le=99)] = None,
+        theme: Theme = None,
+        sdg: Sdg = None,
+        group_by: GroupBy = None,
+    ) -> Question:
+        start, end = _period(from_, to, None)
+        return Question(
+            place=place,
+            start=start,
+            end=end,
+            mechanism=mechanism,
+            body=body,
+            cycle=cycle,
+            theme=theme and theme.upper(),
+            sdg=sdg,
+            group_by=parse_group_by(group_by, dimensions),
+        )
+
+    return question
 
 
-async def shortfall_question(
-    place: PlaceQuery,
-    from_: From = None,
-    to: To = None,
-    mechanism: Mechanism | None = None,
-    theme: Theme = None,
-    sdg: Sdg = None,
-    group_by: GroupBy = None,
-) -> Question:
-    start, end = _period(from_, to, None)
-    return Question(
-        place=place,
-        start=start,
-        end=end,
-        mechanism=mechanism,
-        theme=theme and theme.upper(),
-        sdg=sdg,
-        group_by=parse_group_by(group_by, SHORTFALL_DIMENSIONS),
-    )
+implementation_question = _about_the_catalogue(IMPLEMENTATION_DIMENSIONS)
+shortfall_question = _about_the_catalogue(SHORTFALL_DIMENSIONS)
 
 
 AssistanceQuestion = Annotated[Question, Depends(assistance_question)]

@@ -203,8 +203,10 @@ def get_shortfall_analytics(
 ) -> Any:
     """What stops implementation, and where: shortfalls, open and resolved, by severity, with
     the recommendations they concern. Group by `state`, `region`, `sub_region`,
-    `regional_group`, `priority_group`, `barrier_type`, `severity`, `theme`, `resolved`.
-    Public, under the same rule as the other analytics."""
+    `regional_group`, `priority_group`, `barrier_type`, `severity`, `theme`, `resolved`;
+    `mechanism`, `body`, `cycle`, `theme` and `sdg` filter by the recommendations a shortfall
+    concerns, `from`/`to` by when it was submitted. Public, under the same rule as the other
+    analytics."""
     answer = shortfalls.answer(db, Reader.of(who, settings), question)
     return _shaped(answer, fmt, "shortfalls")
 

@@ -98,7 +98,8 @@ FILTERS = """mechanism=upr body=CEDAW cycle=3 theme=F13 sdg=16 sdg=5.2 region=Af
     region=Southern+Asia from=2023-01-01&to=2023-12-31 from=2024-01-01 to=2022-12-31&cycle=2"""
 FILTERED = [f"group_by=state&{f}" for f in FILTERS.split()]
 SHORTFALL_QUERIES = """barrier_type severity theme resolved state state,severity
-    barrier_type&theme=A12 severity&mechanism=cedaw theme&region=Africa severity&sdg=16"""
+    barrier_type&theme=A12 severity&mechanism=cedaw theme&region=Africa severity&sdg=16
+    barrier_type&body=CEDAW severity&cycle=3"""
 SHORTFALL_GROUPINGS = [f"group_by={q}" for q in SHORTFALL_QUERIES.split()]
 
 
