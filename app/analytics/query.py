@@ -91,24 +91,9 @@ class Place:
     regional_group: str | None = None
     priority_group: PriorityGroup | None = None
 
-    def admits(self, state: State) -> bool:
-        return (
-            (self.state is None or state.code == self.state.upper())
-            and (self.region is None or self.region in (state.region, state.sub_region))
-            and (self.sub_region is None or state.sub_region == self.sub_region)
-            and (self.regional_group is None or state.regional_group == self.regional_group)
-            and (
-                self.priority_group is None
-                or bool(getattr(state, PRIORITY_FLAGS[self.priority_group]))
-            )
-        )
-
     @property
     def is_everywhere(self) -> bool:
         return self == Place()
-
-    def codes(self, states: Iterable[State]) -> set[str]:
-        return {state.code for state in states if self.admits(state)}
 
     def states_clause(self, state_code: object) -> ColumnElement[bool] | None:
         """`state_code IN (the States admitted)`, in SQL; None when every State is."""
