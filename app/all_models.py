@@ -3,6 +3,7 @@
 from app.assistance import models as assistance_models
 from app.audit import models as audit_models
 from app.auth import models as auth_models
+from app.console import models as console_models
 from app.core import idempotency
 from app.core.models import metadata
 from app.events import models as events_models
@@ -21,6 +22,7 @@ __all__ = [
     "assistance_models",
     "audit_models",
     "auth_models",
+    "console_models",
     "events_models",
     "expertise_models",
     "idempotency",

@@ -16,6 +16,7 @@ from app.assistance.service import STAGE as ASSISTANCE_STAGE
 from app.audit.router import router as audit_router
 from app.auth.dependencies import load_principal
 from app.auth.router import auth_router, clients_router, users_router
+from app.console.web import install_console
 from app.core.db import Database
 from app.core.deps import screen_parameters
 from app.core.handlers import install_problem_handlers
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(metrics_router)
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX, responses=RATE_LIMITED)
+    install_console(app)
     install_openapi(app)
     app.add_middleware(
         BodySizeLimitMiddleware,

@@ -41,6 +41,11 @@ class PriorityPart(BaseModel):
     weight: float = Field(
         description="its configured weight: per flag, per declared level, or per day waited"
     )
+    value: str | None = Field(
+        default=None,
+        description="what the part counts: the declared urgency, the worst linked shortfall's "
+        "severity, or the whole days waited; null for a State's flags",
+    )
 
 
 class Priority(BaseModel):
@@ -78,15 +83,15 @@ def _self_declared(inputs: PriorityInputs, weights: PriorityWeights) -> list[Pri
     declared = urgency_weight + severity_weight
     scale = weights.self_declared_cap / declared if declared > weights.self_declared_cap else 1.0
 
-    def part(name: str, what: str, weight: float) -> PriorityPart:
+    def part(name: str, what: str, weight: float, value: str | None) -> PriorityPart:
         points = weight * scale
         capped = f"capped from {_signed(weight)}" if scale < 1 else "capped"
         text = f"{what} {_signed(points)} (self-declared, {capped})"
-        return PriorityPart(part=name, points=points, text=text, weight=weight)
+        return PriorityPart(part=name, points=points, text=text, weight=weight, value=value)
 
-    urgency = part("urgency", f"urgency declared {inputs.urgency}", urgency_weight)
+    urgency = part("urgency", f"urgency declared {inputs.urgency}", urgency_weight, inputs.urgency)
     what = f"worst linked shortfall declared {severity}" if severity else "no linked shortfall"
-    shortfall = part("shortfall_severity", what, severity_weight)
+    shortfall = part("shortfall_severity", what, severity_weight, severity)
     return [urgency, shortfall]
 
 
@@ -108,7 +113,13 @@ def priority(inputs: PriorityInputs, weights: PriorityWeights, now: dt.datetime)
     capped = " (capped)" if waiting < waited_days * weights.waiting_per_day else ""
     text = f"waiting {days} {_signed(waiting)}{capped}"
     explanation.append(
-        PriorityPart(part="waiting", points=waiting, text=text, weight=weights.waiting_per_day)
+        PriorityPart(
+            part="waiting",
+            points=waiting,
+            text=text,
+            weight=weights.waiting_per_day,
+            value=str(waited_days),
+        )
     )
     parts = {p.part: p.points for p in explanation}
     return Priority(score=sum(parts.values()), parts=parts, explanation=explanation)

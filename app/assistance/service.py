@@ -18,6 +18,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.assistance.lifecycle import (
     EVENTS,
+    FINAL,
     NEEDS_MESSAGE,
     NEEDS_REASON,
     PUBLISHABLE,
@@ -394,10 +395,12 @@ def list_requests(
     assistance_type: str | None = None,
     assigned_officer_id: uuid.UUID | None = None,
     overdue: bool | None = None,
+    open_only: bool = False,
     sort: str = "created",
     limit: int,
     cursor: str | None,
 ) -> tuple[list[AnyRequestView], str | None]:
+    """`open_only`: leave out completed, declined and withdrawn requests."""
     officer = who is not None and who.is_ohchr
     if (sort.lstrip("-") == "priority" or overdue is not None) and not officer:
         raise Forbidden("priority and service targets are OHCHR's working data")
@@ -413,6 +416,8 @@ def list_requests(
         statement = statement.where(
             col(AssistanceRequest.id).in_(RECOMMENDATIONS.having(recommendation))
         )
+    if open_only:
+        statement = statement.where(col(AssistanceRequest.stage).not_in(FINAL))
     if assigned_officer_id is not None and officer:
         statement = statement.where(AssistanceRequest.assigned_officer_id == assigned_officer_id)
     if region is not None:

@@ -73,6 +73,14 @@ class Attempt:
 def password_grant(
     db: Session, settings: Settings, *, email: str, password: str, address: str
 ) -> TokenResponse:
+    user = sign_in(db, settings, email=email, password=password, address=address)
+    return _token(settings, PrincipalKind.user, user)
+
+
+def sign_in(db: Session, settings: Settings, *, email: str, password: str, address: str) -> User:
+    """A person's account, once the password is checked under the throttling rules above: the
+    token endpoint and the officer console sign people in through this alone. A refusal is
+    `OAuthError` (or `TooManyRequests`); the caller commits so that the failure counts."""
     email = email.strip().lower()
     attempt = Attempt.of(f"account:{email}", address)
     _refuse_if_throttled(db, settings, attempt)
@@ -89,7 +97,7 @@ def password_grant(
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     _forget_failures(db, attempt)
-    return _token(settings, PrincipalKind.user, user)
+    return user
 
 
 def client_credentials_grant(

@@ -140,6 +140,8 @@ class Settings(BaseSettings):
     # Analytics (app/analytics): a figure anyone but OHCHR reads, drawn from fewer of other
     # States' objects than this, is suppressed (`PUBLIC_MIN_CELL`).
     public_min_cell: int = Field(default=3, ge=1, le=100)
+    # The officer console (app/console): how long a sign-in lasts (`CONSOLE_SESSION_HOURS`).
+    console_session_hours: int = Field(default=8, ge=1, le=24 * 7)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

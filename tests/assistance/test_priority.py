@@ -59,6 +59,9 @@ def _officer(db: Session, settings: Settings) -> Headers:
     return auth(settings, make_user(db, role=Role.ohchr_officer))
 
 
+FLAG_PARTS = {"ldc", "lldc", "sids", "emerging_from_conflict", "particular_needs"}
+
+
 def _explained(item: dict[str, Any], part: str) -> dict[str, Any]:
     (found,) = [p for p in item["priority"]["explanation"] if p["part"] == part]
     return found
@@ -71,8 +74,12 @@ def _assert_explained(item: dict[str, Any]) -> None:
     explanation = priority["explanation"]
     assert [part["part"] for part in explanation] == list(priority["parts"])
     for part in explanation:
-        assert set(part) == {"part", "points", "text", "weight"}
+        assert set(part) == {"part", "points", "text", "weight", "value"}
         assert part["text"] and isinstance(part["weight"], float)
+        if part["part"] in FLAG_PARTS:
+            assert part["value"] is None
+        elif part["part"] in {"urgency", "waiting"}:
+            assert part["value"] is not None
         assert part["points"] == priority["parts"][part["part"]]
     assert priority["score"] == pytest.approx(sum(part["points"] for part in explanation))
 

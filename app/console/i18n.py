@@ -1,0 +1,37 @@
+"""The console's words: English in the templates, French from the gettext catalogue
+(`locale/fr/LC_MESSAGES/messages.po`), chosen by the browser's `Accept-Language`.
+
+The catalogue is compiled in memory when first used, so the repository holds only the `.po`
+that translators edit. `python -m babel.messages.frontend extract -F app/console/babel.cfg`
+lists the messages; a test fails when one has no French translation.
+"""
+
+import gettext
+import io
+from functools import cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from app.matching.explain import language_of
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+LANGUAGES = ("en", "fr")
+
+
+def console_language(accept_language: str | None) -> str:
+    """`fr` when the browser prefers French to English, else `en` (as the API decides)."""
+    return language_of(accept_language)
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    if language == "en":
+        return gettext.NullTranslations()
+    with (LOCALE_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalog = read_po(po, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)

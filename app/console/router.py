@@ -1,0 +1,268 @@
+"""The console's pages and forms: HTTP only. Each reads or changes through the domain services,
+as the API does, and answers a page (GET) or a redirect to one (POST, then GET)."""
+
+import uuid
+from collections.abc import Callable
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from app.assistance import service as assistance
+from app.assistance.models import RequestStage
+from app.assistance.schemas import MessageCreate, RequestFields
+from app.auth import tokens
+from app.console import casefile, sessions
+from app.console.pages import page
+from app.console.sessions import Officer, OfficerForm
+from app.core.concurrency import etag_of
+from app.core.deps import AppSettings, DbSession
+from app.core.errors import OAuthError, PreconditionFailed, Problem, TooManyRequests
+from app.core.principal import OHCHR_ROLES
+from app.lifecycle.schemas import VerbBody
+from app.states.models import State
+from app.taxonomies.vocabularies import AssistanceType
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+QUEUE_PAGE_SIZE = 25
+ANY_STAGE = "any"  # the queue's stage filter: empty shows the open requests, "any" every one
+Text = Annotated[str, Form(max_length=20_000)]
+Choice = Annotated[str, Query(max_length=60)]
+
+
+def _see(path: str, **query: str) -> RedirectResponse:
+    """303 See Other: the browser reads the page afresh after a form."""
+    shown = {k: v for k, v in query.items() if v}
+    return RedirectResponse(f"{path}?{urlencode(shown)}" if shown else path, status_code=303)
+
+
+def _attempt(db: Session, change: Callable[[], object]) -> Problem | ValidationError | None:
+    """Make a change in a savepoint: refused, it leaves nothing behind and says why."""
+    try:
+        with db.begin_nested():
+            change()
+    except (Problem, ValidationError) as refusal:
+        return refusal
+    return None
+
+
+def _notice(refusal: Problem | ValidationError | None, done: str) -> str:
+    """The code of the notice the page shows after a form: its templates hold the words."""
+    if refusal is None:
+        return done
+    if isinstance(refusal, PreconditionFailed) or getattr(refusal, "status", 0) == 409:
+        return "moved"
+    if getattr(refusal, "status", 0) == 404:
+        return "gone"
+    return "invalid"
+
+
+# Signing in and out
+
+
+@router.get("", response_class=HTMLResponse)
+def console_home() -> Response:
+    return _see("/console/queue")
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+def sign_in_page(request: Request, settings: AppSettings, problem: Choice = "") -> Response:
+    token = sessions.sign_in_token(request)
+    response = page(request, "sign_in.html", problem=problem, csrf_token=token)
+    sessions.keep_sign_in_token(response, settings, token)
+    return response
+
+
+@router.post("/sign-in", response_class=HTMLResponse, dependencies=[sessions.SignInForm])
+def sign_in(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    address = request.client.host if request.client else "unknown"
+    try:
+        user = tokens.sign_in(db, settings, email=email, password=password, address=address)
+    except OAuthError:
+        db.commit()  # the failed attempt counts, as at the token endpoint
+        return _see("/console/sign-in", problem="credentials")
+    except TooManyRequests:
+        return _see("/console/sign-in", problem="throttled")
+    if user.role not in OHCHR_ROLES:
+        return page(request, "refused.html", status_code=403, role=user.role.value)
+    response = _see("/console/queue")
+    sessions.open_session(db, settings, user, response)
+    return response
+
+
+@router.post("/sign-out", response_class=HTMLResponse)
+def sign_out(db: DbSession, desk: OfficerForm) -> Response:
+    response = _see("/console/sign-in", problem="signed_out")
+    sessions.end_session(db, desk, response)
+    return response
+
+
+# The triage queue
+
+
+def _region_names(db: Session) -> list[str]:
+    regions = db.exec(select(State.region).distinct()).all()
+    sub_regions = db.exec(select(State.sub_region).distinct()).all()
+    return sorted(set(regions) | set(sub_regions))
+
+
+@router.get("/queue", response_class=HTMLResponse)
+def queue_page(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    desk: Officer,
+    stage: Choice = "",
+    region: Choice = "",
+    state: Choice = "",
+    assistance_type: Choice = "",
+    overdue: Choice = "",
+    mine: Choice = "",
+    after: Annotated[str, Query(max_length=2000)] = "",
+) -> Response:
+    filters = {
+        "stage": stage,
+        "region": region,
+        "state": state,
+        "assistance_type": assistance_type,
+        "overdue": overdue,
+        "mine": mine,
+    }
+    try:
+        items, next_cursor = assistance.list_requests(
+            db,
+            desk.who,
+            settings,
+            stage=RequestStage(stage) if stage not in ("", ANY_STAGE) else None,
+            open_only=not stage,
+            region=region or None,
+            state=state.upper() or None,
+            assistance_type=AssistanceType(assistance_type) if assistance_type else None,
+            assigned_officer_id=desk.who.id if mine else None,
+            overdue=True if overdue else None,
+            sort="-priority",
+            limit=QUEUE_PAGE_SIZE,
+            cursor=after or None,
+        )
+    except (ValueError, Problem):
+        return page(
+            request,
+            "queue.html",
+            status_code=422,
+            desk=desk,
+            filters=filters,
+            items=[],
+            states={},
+            next_url=None,
+            first_url="/console/queue",
+            bad_filter=True,
+            stages=list(RequestStage),
+            types=list(AssistanceType),
+            regions=_region_names(db),
+            all_states=_all_states(db),
+        )
+    states = assistance.states_of(db, sorted({item.state_code for item in items}))
+    next_url = (
+        "/console/queue?" + urlencode({**filters, "after": next_cursor}) if next_cursor else None
+    )
+    return page(
+        request,
+        "queue.html",
+        desk=desk,
+        filters=filters,
+        items=items,
+        states=states,
+        next_url=next_url,
+        first_url="/console/queue?" + urlencode(filters) if after else None,
+        bad_filter=False,
+        stages=list(RequestStage),
+        types=list(AssistanceType),
+        regions=_region_names(db),
+        all_states=_all_states(db),
+    )
+
+
+def _all_states(db: Session) -> list[State]:
+    return list(db.exec(select(State).order_by(col(State.name))).all())
+
+
+# A request
+
+
+@router.get("/requests/{request_id}", response_class=HTMLResponse)
+def request_page(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    desk: Officer,
+    request_id: uuid.UUID,
+    notice: Choice = "",
+) -> Response:
+    _, case = casefile.case_file(db, desk.who, settings, request_id)
+    return page(request, "request.html", desk=desk, case=case, notice=notice)
+
+
+@router.post("/requests/{request_id}/verbs/{verb}", response_class=HTMLResponse)
+def move_request(
+    db: DbSession,
+    desk: OfficerForm,
+    request_id: uuid.UUID,
+    verb: Annotated[str, Path(max_length=40)],
+    version: Annotated[int, Form()],
+    message: Text = "",
+    reason: Text = "",
+) -> Response:
+    """A verb from the lifecycle table, made on the version the officer was looking at: if
+    someone moved the request since, nothing is done and the page says so."""
+    path = f"/console/requests/{request_id}"
+    target = assistance.get_request(db, desk.who, request_id, as_party=True)
+
+    def move() -> None:
+        body = VerbBody(message=message or None, reason=reason or None)
+        assistance.ASSISTANCE_REQUEST.apply(db, desk.who, target, verb, body, etag_of(version))
+
+    refusal = _attempt(db, move)
+    return _see(path, notice=_notice(refusal, f"done-{verb}"))
+
+
+@router.post("/requests/{request_id}/assign", response_class=HTMLResponse)
+def assign_to_me(
+    db: DbSession,
+    desk: OfficerForm,
+    request_id: uuid.UUID,
+    version: Annotated[int, Form()],
+) -> Response:
+    target = assistance.get_request(db, desk.who, request_id, as_party=True)
+    change = RequestFields(assigned_officer_id=desk.who.id)
+    refusal = _attempt(
+        db, lambda: assistance.update_request(db, desk.who, target, change, etag_of(version))
+    )
+    return _see(f"/console/requests/{request_id}", notice=_notice(refusal, "done-assign"))
+
+
+@router.post("/requests/{request_id}/messages", response_class=HTMLResponse)
+def write_message(
+    db: DbSession,
+    desk: OfficerForm,
+    request_id: uuid.UUID,
+    body: Text = "",
+    internal: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    target = assistance.get_request(db, desk.who, request_id, as_party=True)
+
+    def post() -> None:
+        written = MessageCreate(body=body, internal=bool(internal))
+        assistance.post_message(db, desk.who, target, written)
+
+    refusal = _attempt(db, post)
+    return _see(f"/console/requests/{request_id}", notice=_notice(refusal, "done-message"))
