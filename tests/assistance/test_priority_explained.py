@@ -249,6 +249,7 @@ def test_a_landlocked_developing_country_outranks_an_identical_request_from_else
         "points": lldc,
         "text": "landlocked developing country +2",
         "weight": lldc,
+        "value": None,
     }
 
 
