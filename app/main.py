@@ -19,6 +19,7 @@ from app.auth.router import auth_router, clients_router, users_router
 from app.console.web import install_console
 from app.core.db import Database
 from app.core.deps import screen_parameters
+from app.core.docs import install_docs
 from app.core.handlers import install_problem_handlers
 from app.core.head import HeadAsGetMiddleware
 from app.core.health import router as health_router
@@ -118,7 +119,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
         dependencies=[Depends(screen_parameters)],
-        docs_url="/docs",
+        docs_url=None,  # served from the installed package by install_docs
         redoc_url=None,
     )
     app.state.settings = settings
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.include_router(router, prefix=API_PREFIX, responses=RATE_LIMITED)
     install_console(app)
     install_openapi(app)
+    install_docs(app)
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_body_bytes=settings.max_body_bytes,

@@ -2,13 +2,11 @@
 as the API does, and answers a page (GET) or a redirect to one (POST, then GET)."""
 
 import uuid
-from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 
 from app.assistance import service as assistance
@@ -16,11 +14,12 @@ from app.assistance.models import RequestStage
 from app.assistance.schemas import MessageCreate, RequestFields
 from app.auth import tokens
 from app.console import casefile, sessions
+from app.console.forms import attempt, notice_after, see
 from app.console.pages import page
 from app.console.sessions import Officer, OfficerForm
 from app.core.concurrency import etag_of
 from app.core.deps import AppSettings, DbSession
-from app.core.errors import OAuthError, PreconditionFailed, Problem, TooManyRequests
+from app.core.errors import OAuthError, Problem, TooManyRequests
 from app.core.principal import OHCHR_ROLES
 from app.lifecycle.schemas import VerbBody
 from app.states.models import State
@@ -34,39 +33,12 @@ Text = Annotated[str, Form(max_length=20_000)]
 Choice = Annotated[str, Query(max_length=60)]
 
 
-def _see(path: str, **query: str) -> RedirectResponse:
-    """303 See Other: the browser reads the page afresh after a form."""
-    shown = {k: v for k, v in query.items() if v}
-    return RedirectResponse(f"{path}?{urlencode(shown)}" if shown else path, status_code=303)
-
-
-def _attempt(db: Session, change: Callable[[], object]) -> Problem | ValidationError | None:
-    """Make a change in a savepoint: refused, it leaves nothing behind and says why."""
-    try:
-        with db.begin_nested():
-            change()
-    except (Problem, ValidationError) as refusal:
-        return refusal
-    return None
-
-
-def _notice(refusal: Problem | ValidationError | None, done: str) -> str:
-    """The code of the notice the page shows after a form: its templates hold the words."""
-    if refusal is None:
-        return done
-    if isinstance(refusal, PreconditionFailed) or getattr(refusal, "status", 0) == 409:
-        return "moved"
-    if getattr(refusal, "status", 0) == 404:
-        return "gone"
-    return "invalid"
-
-
 # Signing in and out
 
 
 @router.get("", response_class=HTMLResponse)
 def console_home() -> Response:
-    return _see("/console/queue")
+    return see("/console/queue")
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
@@ -90,19 +62,19 @@ def sign_in(
         user = tokens.sign_in(db, settings, email=email, password=password, address=address)
     except OAuthError:
         db.commit()  # the failed attempt counts, as at the token endpoint
-        return _see("/console/sign-in", problem="credentials")
+        return see("/console/sign-in", problem="credentials")
     except TooManyRequests:
-        return _see("/console/sign-in", problem="throttled")
+        return see("/console/sign-in", problem="throttled")
     if user.role not in OHCHR_ROLES:
         return page(request, "refused.html", status_code=403, role=user.role.value)
-    response = _see("/console/queue")
+    response = see("/console/queue")
     sessions.open_session(db, settings, user, response)
     return response
 
 
 @router.post("/sign-out", response_class=HTMLResponse)
 def sign_out(db: DbSession, desk: OfficerForm) -> Response:
-    response = _see("/console/sign-in", problem="signed_out")
+    response = see("/console/sign-in", problem="signed_out")
     sessions.end_session(db, desk, response)
     return response
 
@@ -231,8 +203,8 @@ def move_request(
         body = VerbBody(message=message or None, reason=reason or None)
         assistance.ASSISTANCE_REQUEST.apply(db, desk.who, target, verb, body, etag_of(version))
 
-    refusal = _attempt(db, move)
-    return _see(path, notice=_notice(refusal, f"done-{verb}"))
+    refusal = attempt(db, move)
+    return see(path, notice=notice_after(refusal, f"done-{verb}"))
 
 
 @router.post("/requests/{request_id}/assign", response_class=HTMLResponse)
@@ -244,10 +216,10 @@ def assign_to_me(
 ) -> Response:
     target = assistance.get_request(db, desk.who, request_id, as_party=True)
     change = RequestFields(assigned_officer_id=desk.who.id)
-    refusal = _attempt(
+    refusal = attempt(
         db, lambda: assistance.update_request(db, desk.who, target, change, etag_of(version))
     )
-    return _see(f"/console/requests/{request_id}", notice=_notice(refusal, "done-assign"))
+    return see(f"/console/requests/{request_id}", notice=notice_after(refusal, "done-assign"))
 
 
 @router.post("/requests/{request_id}/messages", response_class=HTMLResponse)
@@ -264,5 +236,5 @@ def write_message(
         written = MessageCreate(body=body, internal=bool(internal))
         assistance.post_message(db, desk.who, target, written)
 
-    refusal = _attempt(db, post)
-    return _see(f"/console/requests/{request_id}", notice=_notice(refusal, "done-message"))
+    refusal = attempt(db, post)
+    return see(f"/console/requests/{request_id}", notice=notice_after(refusal, "done-message"))

@@ -38,10 +38,12 @@ class SignInNeeded(Exception):
 
 
 class NotForRole(Exception):
-    """A signed-in account whose role may not use the console: a refusal page."""
+    """A signed-in account whose role may not use the console, or an officer on an
+    administrator's page: a refusal page."""
 
-    def __init__(self, role: Role) -> None:
+    def __init__(self, role: Role, *, admins_only: bool = False) -> None:
         self.role = role
+        self.admins_only = admins_only
 
 
 class CrossSiteForm(Exception):
@@ -179,6 +181,22 @@ def _set_cookie(
     )
 
 
+async def _admin_only(desk: Desk) -> Desk:
+    if not desk.is_admin:
+        raise NotForRole(desk.who.role, admins_only=True)
+    return desk
+
+
+async def admin_desk(desk: Annotated[Desk, Depends(current_desk)]) -> Desk:
+    return await _admin_only(desk)
+
+
+async def admin_form(desk: Annotated[Desk, Depends(checked_form)]) -> Desk:
+    return await _admin_only(desk)
+
+
 Officer = Annotated[Desk, Depends(current_desk)]
 OfficerForm = Annotated[Desk, Depends(checked_form)]
+Administrator = Annotated[Desk, Depends(admin_desk)]
+AdministratorForm = Annotated[Desk, Depends(admin_form)]
 SignInForm = Depends(check_sign_in_form)

@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.console import imports, matching_pages, overview
 from app.console.pages import page
 from app.console.router import router
 from app.console.sessions import CrossSiteForm, NotForRole, SignInNeeded
@@ -25,7 +26,8 @@ ApiHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 
 def install_console(app: FastAPI) -> None:
-    app.include_router(router)
+    for pages in (router, matching_pages.router, overview.router, imports.router):
+        app.include_router(pages)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.add_exception_handler(SignInNeeded, _sign_in_needed)
     app.add_exception_handler(NotForRole, _not_for_role)
@@ -45,7 +47,13 @@ async def _sign_in_needed(request: Request, exc: Exception) -> Response:
 
 async def _not_for_role(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, NotForRole)
-    return page(request, "refused.html", status_code=403, role=exc.role.value)
+    return page(
+        request,
+        "refused.html",
+        status_code=403,
+        role=exc.role.value,
+        admins_only=exc.admins_only,
+    )
 
 
 async def _cross_site_form(request: Request, exc: Exception) -> Response:

@@ -10,13 +10,14 @@ on SQLite the import's own transaction holds the one write lock, so the figures 
 ends.
 """
 
+import hashlib
 import logging
 import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import DBAPIError
@@ -45,6 +46,21 @@ MAX_ATTEMPTS = 3
 DELAYS = (10.0, 60.0)
 PROGRESS_ROWS = 1000
 PROGRESS_SECONDS = 1.0
+
+
+@contextmanager
+def saved_upload(upload: BinaryIO) -> Iterator[tuple[Path, str]]:
+    """An upload as a file on disk (importers stream from a path), and its SHA-256: the API
+    and the console's import page take files through this."""
+    digest = hashlib.sha256()
+    with tempfile.NamedTemporaryFile(prefix="item10-import-", delete=False) as target:
+        while chunk := upload.read(1024 * 1024):
+            digest.update(chunk)
+            target.write(chunk)
+    try:
+        yield Path(target.name), digest.hexdigest()
+    finally:
+        Path(target.name).unlink(missing_ok=True)
 
 
 def queue_import(

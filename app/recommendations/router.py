@@ -1,10 +1,5 @@
-import hashlib
-import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel
@@ -18,7 +13,7 @@ from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.openapi import conflict
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
 from app.recommendations import clusters, service
-from app.recommendations.jobs import queue_import
+from app.recommendations.jobs import queue_import, saved_upload
 from app.recommendations.models import RecommendationImport
 from app.recommendations.schemas import (
     ClusterCreate,
@@ -108,20 +103,6 @@ def get_recommendation(
     return recommendation
 
 
-@contextmanager
-def _saved(upload: BinaryIO) -> Iterator[tuple[Path, str]]:
-    """The upload as a file on disk (importers stream from a path), and its SHA-256."""
-    digest = hashlib.sha256()
-    with tempfile.NamedTemporaryFile(prefix="item10-import-", delete=False) as target:
-        while chunk := upload.read(1024 * 1024):
-            digest.update(chunk)
-            target.write(chunk)
-    try:
-        yield Path(target.name), digest.hexdigest()
-    finally:
-        Path(target.name).unlink(missing_ok=True)
-
-
 @imports_router.post(
     "",
     response_model=ImportReport,
@@ -154,7 +135,7 @@ def create_recommendation_import(
     content unless given. `state` names the State under review when the document does not.
     `dry_run` reports what would happen and changes nothing.
     """
-    with _saved(file.file) as (path, digest):
+    with saved_upload(file.file) as (path, digest):
 
         def queue() -> tuple[BaseModel, str]:
             report = queue_import(

@@ -1,0 +1,157 @@
+"""Matching at the console: a request's candidates and the offer an officer makes, and
+matching runs (start one, watch it, review its proposals, make the offers). Offers go through
+`app.matching.service.offer`, as the API's do."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session, col, select
+
+from app.assistance import service as assistance
+from app.assistance.models import RequestStage
+from app.console.forms import attempt, notice_after, see
+from app.console.pages import language_of_request, page
+from app.console.sessions import Officer, OfficerForm
+from app.core.deps import AppSettings, DbSession
+from app.core.principal import Principal
+from app.core.settings import Settings
+from app.expertise.models import OCCUPYING, Assignment, Provider
+from app.matching import jobs, service
+from app.matching.schemas import Proposal
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+RUNS_SHOWN = 20
+Choice = Annotated[str, Form(max_length=60)]
+
+
+def _offered(db: Session, request_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The provider each request has an offer pending or accepted with."""
+    if not request_ids:
+        return {}
+    rows = db.exec(
+        select(Assignment.request_id, Provider.name)
+        .join(Provider, col(Provider.id) == Assignment.provider_id)
+        .where(col(Assignment.request_id).in_(request_ids), col(Assignment.status).in_(OCCUPYING))
+    ).all()
+    return dict(rows)
+
+
+@router.get("/requests/{request_id}/candidates", response_class=HTMLResponse)
+def candidates_page(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    desk: Officer,
+    request_id: uuid.UUID,
+) -> Response:
+    target = assistance.get_request(db, desk.who, request_id, as_party=True)
+    language = language_of_request(request)
+    return page(
+        request,
+        "candidates.html",
+        desk=desk,
+        target=target,
+        candidates=service.candidates(db, target, settings, language),
+        offered_to=_offered(db, [target.id]).get(target.id),
+        open_to_offers=target.stage is RequestStage.accepted,
+        notice=request.query_params.get("notice", "")[:60],
+    )
+
+
+@router.post("/requests/{request_id}/offers", response_class=HTMLResponse)
+def offer_request(
+    db: DbSession,
+    settings: AppSettings,
+    desk: OfficerForm,
+    request_id: uuid.UUID,
+    provider_id: Annotated[uuid.UUID, Form()],
+) -> Response:
+    refusal = attempt(
+        db, lambda: service.offer(db, desk.who, request_id, provider_id, None, settings)
+    )
+    if refusal is None:
+        return see(f"/console/requests/{request_id}", notice="done-offer")
+    return see(f"/console/requests/{request_id}/candidates", notice=notice_after(refusal, ""))
+
+
+@router.get("/matching", response_class=HTMLResponse)
+def matching_page(
+    request: Request, db: DbSession, settings: AppSettings, desk: Officer
+) -> Response:
+    runs, _ = service.list_runs(db, limit=RUNS_SHOWN, cursor=None, settings=settings)
+    return page(request, "matching.html", desk=desk, runs=runs)
+
+
+@router.post("/matching", response_class=HTMLResponse)
+def start_matching_run(db: DbSession, desk: OfficerForm) -> Response:
+    """A run over every accepted request with no offer pending or accepted."""
+    run = jobs.queue_run(db, desk.who, None)
+    return see(f"/console/matching/{run.id}")
+
+
+@router.get("/matching/{run_id}", response_class=HTMLResponse)
+def matching_run_page(
+    request: Request, db: DbSession, desk: Officer, run_id: uuid.UUID
+) -> Response:
+    run = service.run_read(service.get_run(db, run_id), language_of_request(request))
+    requests = [p.request_id for p in run.proposals]
+    unmatched = {u.request_id for u in run.unmatched_reasons}
+    titles = {
+        v.id: v
+        for v in assistance.view(
+            db,
+            desk.who,
+            [assistance.get_request(db, desk.who, i, as_party=True) for i in unmatched],
+        )
+    }
+    done = request.query_params.get("offered", "")[:6]
+    refused = request.query_params.get("refused", "")[:6]
+    return page(
+        request,
+        "matching_run.html",
+        desk=desk,
+        run=run,
+        offered=_offered(db, requests),
+        unmatched_requests=titles,
+        working=run.status in ("queued", "running"),
+        offered_count=int(done) if done.isdigit() else None,
+        refused_count=int(refused) if refused.isdigit() else 0,
+    )
+
+
+@router.post("/matching/{run_id}/offers", response_class=HTMLResponse)
+def offer_proposals(
+    db: DbSession,
+    settings: AppSettings,
+    desk: OfficerForm,
+    run_id: uuid.UUID,
+    request_id: Choice = "",
+) -> Response:
+    """Offer one proposal of the run (`request_id`), or, without it, every proposal not yet
+    offered. Each offer stands or falls alone: one refused (the request moved, the provider
+    filled up) leaves the others made."""
+    proposals = service.run_read(service.get_run(db, run_id)).proposals
+    if request_id:
+        proposals = [p for p in proposals if str(p.request_id) == request_id]
+    offered = _offered(db, [p.request_id for p in proposals])
+    made = refused = 0
+    for proposal in proposals:
+        if proposal.request_id in offered:
+            continue
+        if _offer(db, desk.who, settings, run_id, proposal) is None:
+            made += 1
+        else:
+            refused += 1
+    return see(f"/console/matching/{run_id}", offered=str(made), refused=str(refused))
+
+
+def _offer(
+    db: Session, who: Principal, settings: Settings, run_id: uuid.UUID, proposal: Proposal
+) -> object:
+    return attempt(
+        db,
+        lambda: service.offer(db, who, proposal.request_id, proposal.provider_id, run_id, settings),
+    )
