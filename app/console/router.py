@@ -2,6 +2,7 @@
 as the API does, and answers a page (GET) or a redirect to one (POST, then GET)."""
 
 import uuid
+from collections.abc import Mapping
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -16,7 +17,7 @@ from app.auth import tokens
 from app.console import casefile, sessions
 from app.console.forms import attempt, notice_after, see
 from app.console.pages import page
-from app.console.sessions import Officer, OfficerForm
+from app.console.sessions import Desk, Officer, OfficerForm
 from app.core.concurrency import etag_of
 from app.core.deps import AppSettings, DbSession
 from app.core.errors import OAuthError, Problem, TooManyRequests
@@ -68,7 +69,7 @@ def sign_in(
     if user.role not in OHCHR_ROLES:
         return page(request, "refused.html", status_code=403, role=user.role.value)
     response = see("/console/queue")
-    sessions.open_session(db, settings, user, response)
+    sessions.open_session(db, settings, user, request, response)
     return response
 
 
@@ -214,12 +215,38 @@ def assign_to_me(
     request_id: uuid.UUID,
     version: Annotated[int, Form()],
 ) -> Response:
+    change = {"assigned_officer_id": desk.who.id}
+    return _edit(db, desk, request_id, version, change, "done-assign")
+
+
+@router.post("/requests/{request_id}/notes", response_class=HTMLResponse)
+def keep_notes(
+    db: DbSession,
+    desk: OfficerForm,
+    request_id: uuid.UUID,
+    version: Annotated[int, Form()],
+    internal_notes: Text = "",
+) -> Response:
+    return _edit(db, desk, request_id, version, {"internal_notes": internal_notes}, "done-notes")
+
+
+def _edit(
+    db: Session,
+    desk: Desk,
+    request_id: uuid.UUID,
+    version: int,
+    change: Mapping[str, object],
+    done: str,
+) -> Response:
+    """An officer's edit of the request (PATCH's rules), on the version the page showed."""
     target = assistance.get_request(db, desk.who, request_id, as_party=True)
-    change = RequestFields(assigned_officer_id=desk.who.id)
-    refusal = attempt(
-        db, lambda: assistance.update_request(db, desk.who, target, change, etag_of(version))
-    )
-    return see(f"/console/requests/{request_id}", notice=notice_after(refusal, "done-assign"))
+
+    def edit() -> None:
+        fields = RequestFields.model_validate(change)
+        assistance.update_request(db, desk.who, target, fields, etag_of(version))
+
+    refusal = attempt(db, edit)
+    return see(f"/console/requests/{request_id}", notice=notice_after(refusal, done))
 
 
 @router.post("/requests/{request_id}/messages", response_class=HTMLResponse)

@@ -71,10 +71,16 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_session(db: Session, settings: Settings, user: User, response: Response) -> None:
-    """Sign `user` in: a new session row and its cookie. Expired sessions are swept here."""
+def open_session(
+    db: Session, settings: Settings, user: User, request: Request, response: Response
+) -> None:
+    """Sign `user` in: always a new session (a session id set before sign-in is never
+    reused), replacing the browser's previous one. Expired sessions are swept here."""
     now = utcnow()
     db.exec(delete(ConsoleSession).where(ConsoleSession.expires_at < now))  # type: ignore[arg-type]
+    previous = _live_session(db, request)
+    if previous is not None:
+        db.delete(previous)
     token = secrets.token_urlsafe(32)
     db.add(
         ConsoleSession(
@@ -115,7 +121,10 @@ def current_desk(request: Request, db: DbSession) -> Desk:
     try:
         who = load_principal(db, f"user:{session.user_id}")
     except Unauthorized:
+        # Committed here: the refusal rolls the request's transaction back, and a session left
+        # behind would sign its cookie in again once the account is reactivated.
         db.delete(session)
+        db.commit()
         raise SignInNeeded from None
     if who.role not in OHCHR_ROLES:
         raise NotForRole(who.role)
