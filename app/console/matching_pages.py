@@ -5,7 +5,7 @@ matching runs (start one, watch it, review its proposals, make the offers). Offe
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 
@@ -25,6 +25,8 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 
 RUNS_SHOWN = 20
 Choice = Annotated[str, Form(max_length=60)]
+Notice = Annotated[str, Query(max_length=60)]
+Count = Annotated[int | None, Query(ge=0, le=100_000)]
 
 
 def _offered(db: Session, request_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -46,6 +48,7 @@ def candidates_page(
     settings: AppSettings,
     desk: Officer,
     request_id: uuid.UUID,
+    notice: Notice = "",
 ) -> Response:
     target = assistance.get_request(db, desk.who, request_id, as_party=True)
     language = language_of_request(request)
@@ -57,7 +60,7 @@ def candidates_page(
         candidates=service.candidates(db, target, settings, language),
         offered_to=_offered(db, [target.id]).get(target.id),
         open_to_offers=target.stage is RequestStage.accepted,
-        notice=request.query_params.get("notice", "")[:60],
+        notice=notice,
     )
 
 
@@ -94,7 +97,12 @@ def start_matching_run(db: DbSession, desk: OfficerForm) -> Response:
 
 @router.get("/matching/{run_id}", response_class=HTMLResponse)
 def matching_run_page(
-    request: Request, db: DbSession, desk: Officer, run_id: uuid.UUID
+    request: Request,
+    db: DbSession,
+    desk: Officer,
+    run_id: uuid.UUID,
+    offered: Count = None,
+    refused: Count = None,
 ) -> Response:
     run = service.run_read(service.get_run(db, run_id), language_of_request(request))
     requests = [p.request_id for p in run.proposals]
@@ -107,18 +115,16 @@ def matching_run_page(
             [assistance.get_request(db, desk.who, i, as_party=True) for i in unmatched],
         )
     }
-    done = request.query_params.get("offered", "")[:6]
-    refused = request.query_params.get("refused", "")[:6]
     return page(
         request,
         "matching_run.html",
         desk=desk,
         run=run,
-        offered=_offered(db, requests),
+        offered_to=_offered(db, requests),
         unmatched_requests=titles,
         working=run.status in ("queued", "running"),
-        offered_count=int(done) if done.isdigit() else None,
-        refused_count=int(refused) if refused.isdigit() else 0,
+        offered_count=offered,
+        refused_count=refused or 0,
     )
 
 

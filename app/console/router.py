@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 
 from app.assistance import service as assistance
-from app.assistance.models import RequestStage
+from app.assistance.models import AssistanceRequest, RequestStage
 from app.assistance.schemas import MessageCreate, RequestFields
 from app.auth import tokens
 from app.console import casefile, sessions
@@ -205,7 +205,15 @@ def move_request(
         assistance.ASSISTANCE_REQUEST.apply(db, desk.who, target, verb, body, etag_of(version))
 
     refusal = attempt(db, move)
+    if refusal is not None and _made_by(db, desk, target, verb):
+        refusal = None  # the same form posted twice: the first made the move
     return see(path, notice=notice_after(refusal, f"done-{verb}"))
+
+
+def _made_by(db: Session, desk: Desk, target: AssistanceRequest, verb: str) -> bool:
+    """Whether the request's latest move is `verb`, made by this officer."""
+    history = assistance.transitions(db, target)
+    return bool(history) and history[-1].verb == verb and history[-1].actor_id == desk.who.id
 
 
 @router.post("/requests/{request_id}/assign", response_class=HTMLResponse)
