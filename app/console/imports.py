@@ -79,14 +79,25 @@ def upload_import(
     return see(f"/console/imports/{report.id}")
 
 
+def _report(db: DbSession, import_id: uuid.UUID) -> ImportReport:
+    found = db.get(RecommendationImport, import_id)
+    if found is None:
+        raise NotFound(f"no import {import_id}")
+    return ImportReport.model_validate(found)
+
+
+@router.get("/imports/{import_id}/status")
+def import_status(db: DbSession, desk: Administrator, import_id: uuid.UUID) -> dict[str, object]:
+    """For the report's page to know when to show the figures."""
+    status = _report(db, import_id).status
+    return {"status": status, "done": status in ("succeeded", "failed")}
+
+
 @router.get("/imports/{import_id}", response_class=HTMLResponse)
 def import_report_page(
     request: Request, db: DbSession, desk: Administrator, import_id: uuid.UUID
 ) -> Response:
-    found = db.get(RecommendationImport, import_id)
-    if found is None:
-        raise NotFound(f"no import {import_id}")
-    report = ImportReport.model_validate(found)
+    report = _report(db, import_id)
     return page(
         request,
         "import_report.html",

@@ -128,6 +128,13 @@ def matching_run_page(
     )
 
 
+@router.get("/matching/{run_id}/status")
+def matching_run_status(db: DbSession, desk: Officer, run_id: uuid.UUID) -> dict[str, object]:
+    """For the run's page to know when to show the proposals."""
+    run = service.get_run(db, run_id)
+    return {"status": run.status, "done": run.status in ("succeeded", "failed")}
+
+
 @router.post("/matching/{run_id}/offers", response_class=HTMLResponse)
 def offer_proposals(
     db: DbSession,
