@@ -1,9 +1,10 @@
 """The console's words: English in the templates, French from the gettext catalogue
 (`locale/fr/LC_MESSAGES/messages.po`), chosen by the browser's `Accept-Language`.
 
-The catalogue is compiled in memory when first used, so the repository holds only the `.po`
-that translators edit. `python -m babel.messages.frontend extract -F app/console/babel.cfg`
-lists the messages; a test fails when one has no French translation.
+The catalogue is compiled in memory when first used, so the repository holds only the `.pot`
+and the `.po` that translators edit; the README ("The officer console") gives the commands that
+extract and update them, and tests/console/test_catalogue.py fails when a message has no
+French translation.
 """
 
 import gettext

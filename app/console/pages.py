@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from app.console.i18n import console_language, translations
-from app.matching.explain import assistance_type_name, language_name
+from app.matching.explain import language_name
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -35,7 +35,6 @@ def environment(language: str) -> Environment:
     env.filters["datetime"] = lambda value: _datetime(value, language)
     env.filters["number"] = lambda value, digits=1: _number(value, language, digits)
     env.filters["signed"] = lambda value: _signed(value, language)
-    env.filters["assistance_type"] = lambda code: assistance_type_name(code, language)
     env.filters["language_name"] = lambda code: language_name(code, language)
     env.globals["language"] = language
     return env
