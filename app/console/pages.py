@@ -70,6 +70,9 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     html = environment(language).get_template(template).render(request=request, **context)
     response = HTMLResponse(html, status_code=status_code)
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    # Not the API's `no-referrer`: under it a browser posts the page's forms with `Origin: null`,
+    # which the CSRF check cannot tell from a form on another site.
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Content-Language"] = language
     response.headers["Vary"] = "Accept-Language, Cookie"
     return response
