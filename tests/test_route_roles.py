@@ -116,6 +116,7 @@ def test_public_routes_are_only_the_intended_ones(app: FastAPI) -> None:
         ("GET", "/healthz"),
         ("GET", "/readyz"),
         ("GET", "/metrics"),
+        ("GET", "/docs"),
         ("POST", "/api/v1/auth/token"),
         ("GET", "/api/v1/states"),
         ("GET", "/api/v1/states/resolve"),
