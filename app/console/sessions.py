@@ -121,16 +121,22 @@ def current_desk(request: Request, db: DbSession) -> Desk:
     try:
         who = load_principal(db, f"user:{session.user_id}")
     except Unauthorized:
-        # Committed here: the refusal rolls the request's transaction back, and a session left
-        # behind would sign its cookie in again once the account is reactivated.
-        db.delete(session)
-        db.commit()
+        _end_for_good(db, session)
         raise SignInNeeded from None
     if who.role not in OHCHR_ROLES:
+        _end_for_good(db, session)
         raise NotForRole(who.role)
     user = db.get(User, who.id)
     assert user is not None  # load_principal has just read it
     return Desk(who=who, user=user, session=session)
+
+
+def _end_for_good(db: Session, session: ConsoleSession) -> None:
+    """A session whose account may no longer use the console ends now. Committed here: the
+    refusal rolls the request's transaction back, and a session left behind would sign its
+    cookie in again once the account is reactivated or given its role back."""
+    db.delete(session)
+    db.commit()
 
 
 def _same_site(request: Request) -> bool:

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 import httpx
+import sqlalchemy
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-import sqlalchemy
 from sqlmodel import Session, SQLModel, select
 
 from app.auth.models import User
@@ -33,6 +33,14 @@ REFUSED_ACCOUNT = "This console is for OHCHR officers"
 
 
 @dataclass
+class Item:
+    """A list item: its classes and its words."""
+
+    classes: list[str]
+    text: str = ""
+
+
+@dataclass
 class Form:
     action: str
     method: str
@@ -44,6 +52,7 @@ class Form:
 @dataclass
 class Table:
     classes: list[str]
+    caption: str = ""
     rows: list[list[str]] = field(default_factory=list)
     links: list[list[str]] = field(default_factory=list)
 
@@ -57,6 +66,9 @@ class _Reader(HTMLParser):
         self.forms: list[Form] = []
         self.tables: list[Table] = []
         self.links: list[dict[str, str]] = []
+        self.items: list[Item] = []
+        self._item: list[str] | None = None
+        self._caption: list[str] | None = None
         self.html_lang: str | None = None
         self.text: list[str] = []
         self._form: Form | None = None
@@ -88,6 +100,11 @@ class _Reader(HTMLParser):
         elif tag == "table":
             self._table = Table(classes=a.get("class", "").split())
             self.tables.append(self._table)
+        elif tag == "caption":
+            self._caption = []
+        elif tag == "li":
+            self.items.append(Item(classes=a.get("class", "").split()))
+            self._item = []
         elif tag == "tbody":
             self._in_body = True
         elif tag == "tr" and self._in_body:
@@ -109,6 +126,12 @@ class _Reader(HTMLParser):
             if self._form is not None:
                 self._form.buttons.append(_words(self._button))
             self._button = None
+        elif tag == "caption" and self._caption is not None and self._table is not None:
+            self._table.caption = _words(self._caption)
+            self._caption = None
+        elif tag == "li" and self._item is not None:
+            self.items[-1].text = _words(self._item)
+            self._item = None
         elif tag == "tbody":
             self._in_body = False
         elif tag in ("td", "th") and self._cell is not None and self._row is not None:
@@ -125,7 +148,7 @@ class _Reader(HTMLParser):
         if self._skip:
             return
         self.text.append(data)
-        for sink in (self._button, self._cell):
+        for sink in (self._button, self._cell, self._caption, self._item):
             if sink is not None:
                 sink.append(data)
         if self._link is not None:
@@ -165,6 +188,11 @@ def form_token(html: str) -> str:
     return tokens.pop()
 
 
+def table_captioned(html: str, caption_start: str) -> Table:
+    (table,) = [t for t in read(html).tables if t.caption.startswith(caption_start)]
+    return table
+
+
 def table_rows(html: str, table_class: str) -> list[list[str]]:
     (table,) = [t for t in read(html).tables if table_class in t.classes]
     return table.rows
@@ -194,9 +222,7 @@ def make_person(
     return make_user(db, role=role, state=state, password=PASSWORD, active=active)
 
 
-def post_sign_in(
-    client: TestClient, email: str, password: str, **headers: str
-) -> httpx.Response:
+def post_sign_in(client: TestClient, email: str, password: str, **headers: str) -> httpx.Response:
     """The sign-in form, read and sent back as a browser sends it; no redirect followed."""
     page = client.get(SIGN_IN)
     assert page.status_code == 200, page.text
@@ -227,7 +253,8 @@ def signed_in(
 
 
 def session_cookie(client: TestClient) -> str | None:
-    return client.cookies.get(SESSION_COOKIE)
+    value: str | None = client.cookies.get(SESSION_COOKIE)
+    return value
 
 
 def put_session_cookie(client: TestClient, value: str) -> None:

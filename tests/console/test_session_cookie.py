@@ -24,6 +24,8 @@ from tests.console.support import (
     signed_in,
 )
 
+pytestmark = pytest.mark.usefixtures("quick_hashing")
+
 STATIC = Path(__file__).parents[2] / "app" / "console" / "static"
 PRODUCTION_SECRET = "a-production-signing-secret-" + "z" * 40
 
@@ -41,9 +43,7 @@ def cookie_attributes(response: httpx.Response, name: str) -> dict[str, str]:
 @pytest.fixture
 def production(database_url: str, engine: Engine, connection: Connection) -> Iterator[TestClient]:
     """The app as deployed (ENVIRONMENT=production), on the test's transaction, over HTTPS."""
-    settings = make_settings(
-        database_url, environment="production", jwt_secret=PRODUCTION_SECRET
-    )
+    settings = make_settings(database_url, environment="production", jwt_secret=PRODUCTION_SECRET)
     app = create_app(settings, ConnectionDatabase(engine, connection))
     with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as client:
         yield client
