@@ -127,42 +127,29 @@ def queue_page(
             limit=QUEUE_PAGE_SIZE,
             cursor=after or None,
         )
-    except (ValueError, Problem):
-        return page(
-            request,
-            "queue.html",
-            status_code=422,
-            desk=desk,
-            filters=filters,
-            items=[],
-            states={},
-            next_url=None,
-            first_url="/console/queue",
-            bad_filter=True,
-            stages=list(RequestStage),
-            types=list(AssistanceType),
-            regions=_region_names(db),
-            all_states=_all_states(db),
-        )
-    states = assistance.states_of(db, sorted({item.state_code for item in items}))
-    next_url = (
-        "/console/queue?" + urlencode({**filters, "after": next_cursor}) if next_cursor else None
-    )
+        bad_filter = False
+    except (ValueError, Problem):  # a hand-edited address: say so, with the filters to redo
+        items, next_cursor, bad_filter = [], None, True
     return page(
         request,
         "queue.html",
+        status_code=422 if bad_filter else 200,
         desk=desk,
         filters=filters,
         items=items,
-        states=states,
-        next_url=next_url,
-        first_url="/console/queue?" + urlencode(filters) if after else None,
-        bad_filter=False,
+        states=assistance.states_of(db, sorted({item.state_code for item in items})),
+        next_url=_queue_url({**filters, "after": next_cursor}) if next_cursor else None,
+        first_url=_queue_url(filters) if after else None,
+        bad_filter=bad_filter,
         stages=list(RequestStage),
         types=list(AssistanceType),
         regions=_region_names(db),
         all_states=_all_states(db),
     )
+
+
+def _queue_url(query: dict[str, str]) -> str:
+    return "/console/queue?" + urlencode({k: v for k, v in query.items() if v})
 
 
 def _all_states(db: Session) -> list[State]:
