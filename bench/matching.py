@@ -321,7 +321,7 @@ def full_run(instance: Instance) -> tuple[Any, dict[str, np.ndarray]]:
     from the offers, then `propose` (candidates for every request, weights, the optimum).
     Returns the proposal and the (wall, CPU) seconds of each part."""
     from app.matching.proposal import propose
-    from app.matching.scoring import Roster
+    from app.matching.roster import Roster
 
     needs = {n.id: n for n in instance.needs}
     began = _clocks()
@@ -336,7 +336,7 @@ def steps_apart(instance: Instance) -> tuple[Any, Any, dict[str, np.ndarray]]:
     """The two parts of `propose` timed apart, on a roster of its own: candidates and weights
     for every request, then the optimisation step alone (`optimizer.solve_pairs`)."""
     from app.matching.optimizer import Pairs, solve_pairs
-    from app.matching.scoring import Roster
+    from app.matching.roster import Roster
 
     roster = Roster(instance.offers)
     began = _clocks()

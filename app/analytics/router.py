@@ -11,9 +11,7 @@ from app.analytics import (
     charts,
     gap,
     implementation,
-    overview_doc,
     pictures,
-    report_draft,
     shortfalls,
     tables,
 )
@@ -321,6 +319,8 @@ def get_state_report_draft(
     state = get_state(db, code)
     if who.is_state and who.state_code != state.code:
         raise NotFound(f"no State with the code {code!r}")
+    from app.analytics import report_draft  # python-docx, on the first document only
+
     content = report_draft.build_report_draft(db, who, state.code, mechanism=mechanism, cycle=cycle)
     return _document(content, f"{state.code}-report-draft.docx")
 
@@ -340,5 +340,7 @@ def get_assistance_overview_document(
     """OHCHR's technical cooperation overview for a year, as a Word document: the tables and
     charts of the assistance analytics with a short narrative in which every sentence states
     a computed figure. Officers and administrators."""
+    from app.analytics import overview_doc  # python-docx, on the first document only
+
     content = overview_doc.build_overview(db, Reader.of(who, settings), settings, year)
     return _document(content, f"technical-cooperation-{year}.docx")

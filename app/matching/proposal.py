@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from app.matching import explain, optimizer, scoring
+from app.matching.roster import Roster
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class Proposed:
 def propose(
     needs: dict[str, scoring.RequestNeeds],
     priorities: dict[str, float],
-    roster: scoring.Roster,
+    roster: Roster,
     min_score: float = 0.0,
 ) -> Proposed:
     """Candidates for every request (every hard constraint met, `min_score` or more), weighted
@@ -80,7 +81,7 @@ def _why(
     request_id: str,
     need: scoring.RequestNeeds,
     candidates: int,
-    roster: scoring.Roster,
+    roster: Roster,
     min_score: float,
 ) -> dict[str, Any]:
     """Why a request went unserved, in words and as a code: its candidates went elsewhere, or

@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from functools import partial
 from itertools import groupby
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -30,7 +30,6 @@ from app.matching.lifecycle import (
     response_deadline,
 )
 from app.matching.models import MatchingRun
-from app.matching.proposal import propose
 from app.matching.schemas import (
     AssignmentRead,
     CandidateRead,
@@ -43,6 +42,9 @@ from app.matching.schemas import (
     UnmatchedReasons,
 )
 from app.taxonomies.service import theme_codes
+
+if TYPE_CHECKING:
+    from app.matching.roster import Roster
 
 
 def active_offers(db: Session) -> list[scoring.ProviderOffer]:
@@ -117,6 +119,8 @@ def candidates(
     db: Session, request: AssistanceRequest, settings: Settings, lang: str = "en"
 ) -> list[CandidateRead]:
     """Who can serve, best first, each factor explained in `lang` (`en` or `fr`)."""
+    from app.matching.roster import rank  # numpy, on first use
+
     need = _needs(db, [request])[str(request.id)]
     offers = active_offers(db)
     by_id = {o.id: o for o in offers}
@@ -131,7 +135,7 @@ def candidates(
                 for e in explain.explanation(need, by_id[c.provider_id], c.reasons, lang)
             ],
         )
-        for c in scoring.rank(need, offers, settings.matching_min_score)
+        for c in rank(need, offers, settings.matching_min_score)
     ]
 
 
@@ -174,7 +178,11 @@ def compute_run(db: Session, who: Principal, settings: Settings, run: MatchingRu
     views = assistance.view(db, who, requests, now=now, settings=settings)
     priorities = {str(v.id): v.priority.score for v in views if isinstance(v, OfficerRequestView)}
     needs = _needs(db, requests)
-    roster = scoring.Roster(active_offers(db))
+    # numpy and SciPy, imported by the first run (a worker's), not by every web worker
+    from app.matching.proposal import propose
+    from app.matching.roster import Roster
+
+    roster = Roster(active_offers(db))
     proposal = propose(needs, priorities, roster, settings.matching_min_score)
     offers = {o.id: o for o in roster.offers}
     run.proposals = [
@@ -415,7 +423,9 @@ def joint_activities(db: Session) -> list[JointActivity]:
     ask for the same kind of help in overlapping windows with a shared language."""
     requests = _open_requests(db, None)
     needs = _needs(db, requests)
-    roster = scoring.Roster(active_offers(db))
+    from app.matching.roster import Roster  # numpy, on first use
+
+    roster = Roster(active_offers(db))
     proposals: list[JointActivity] = []
     grouped: set[str] = set()
     for level in ("sub_region", "region"):
@@ -462,7 +472,7 @@ def _joint(
     group: list[scoring.RequestNeeds],
     area: str,
     assistance_type: str,
-    roster: scoring.Roster,
+    roster: "Roster",
 ) -> JointActivity:
     window = _common_window(group)
     assert window is not None

@@ -15,7 +15,8 @@ from app.core.principal import Role
 from app.core.settings import Settings
 from app.matching import explain
 from app.matching.proposal import propose
-from app.matching.scoring import WEIGHTS, ProviderOffer, RequestNeeds, Roster, rank, score
+from app.matching.roster import Roster, rank
+from app.matching.scoring import WEIGHTS, ProviderOffer, RequestNeeds, score
 from tests.core.test_problems import assert_problem
 from tests.matching.strategies import needs, request_sets, rosters
 from tests.matching.support import (

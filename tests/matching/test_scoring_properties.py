@@ -9,13 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.matching.optimizer import solve
+from app.matching.roster import rank
 from app.matching.scoring import (
     NEARNESS,
     WEIGHTS,
     ProviderOffer,
     RequestNeeds,
     geography,
-    rank,
     score,
     violated_constraint,
 )

@@ -24,11 +24,12 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import docx
-from docx.document import Document
-from docx.opc.exceptions import PackageNotFoundError
-from docx.table import Table, _Row
+if TYPE_CHECKING:  # python-docx is imported by the first matrix opened, not by every worker
+    from docx.document import Document
+    from docx.table import Table, _Row
+
 
 from app.recommendations.importers.base import (
     Container,
@@ -92,6 +93,9 @@ def _open(path: Path) -> Document:
         raise UnreadableFile(f"not a Word document: {error}") from None
     if container is not Container.docx:
         raise UnreadableFile(f"not a Word document: the file is {container}")
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
     try:
         return docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as error:
