@@ -1,0 +1,23 @@
+"""A web worker loads the heavy libraries (numpy, SciPy, matplotlib, python-docx) only when a
+request first needs them: building the app must not import them (bench/worker_memory.py
+measures what this saves)."""
+
+import subprocess
+import sys
+
+HEAVY = ("numpy", "scipy", "matplotlib", "docx", "openpyxl")
+
+
+def test_building_the_app_imports_none_of_the_heavy_libraries() -> None:
+    probe = (
+        "import sys\n"
+        "from app.core.settings import Settings\n"
+        "from app.main import create_app\n"
+        "create_app(Settings(_env_file=None, database_url='sqlite://', jwt_secret='x' * 40))\n"
+        f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    found = subprocess.run(  # noqa: S603 (our own interpreter, our own code)
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+
+    assert found.stdout.split() == []
