@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("numpy", "scipy", "matplotlib", "docx", "lxml", "openpyxl", "python_calamine")
+HEAVY = ("numpy", "scipy", "matplotlib", "docx", "lxml", "openpyxl", "python_calamine", "redis")
 
 
 def _free_port() -> int:

@@ -1,11 +1,12 @@
-"""A web worker loads the heavy libraries (numpy, SciPy, matplotlib, python-docx) only when a
+"""A web worker loads the heavy libraries (numpy, SciPy, matplotlib, python-docx, openpyxl,
+the spreadsheet reader, the Redis client) only when a
 request first needs them: building the app must not import them (bench/worker_memory.py
 measures what this saves)."""
 
 import subprocess
 import sys
 
-HEAVY = ("numpy", "scipy", "matplotlib", "docx", "openpyxl")
+HEAVY = ("numpy", "scipy", "matplotlib", "docx", "openpyxl", "python_calamine", "redis")
 
 
 def test_building_the_app_imports_none_of_the_heavy_libraries() -> None:

@@ -4,6 +4,8 @@ A window starts at a caller's first request and lasts `window` seconds; each req
 one to the caller's count. Both stores answer with the count so far and the seconds left.
 """
 
+from __future__ import annotations
+
 import asyncio
 import logging
 import threading
@@ -11,13 +13,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.commands.core import AsyncScript
-from redis.exceptions import RedisError
+if (
+    TYPE_CHECKING
+):  # the client is imported by the first Redis store made, only where REDIS_URL is set
+    from redis.asyncio import Redis
+    from redis.commands.core import AsyncScript
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +123,8 @@ class RedisStore:
         self._clients: dict[asyncio.AbstractEventLoop, tuple[Redis, AsyncScript]] = {}
 
     async def hit(self, key: str, window: int) -> Hit | None:
+        from redis.exceptions import RedisError
+
         if self.clock() < self._paused_until:
             return None
         count_and_ttl = self._script()
@@ -142,6 +146,10 @@ class RedisStore:
         loop = asyncio.get_running_loop()
         entry = self._clients.get(loop)
         if entry is None:
+            from redis.asyncio import Redis
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
+
             for stale in [other for other in self._clients if other.is_closed()]:
                 del self._clients[stale]
             client = Redis.from_url(

@@ -22,10 +22,11 @@ from enum import StrEnum
 from functools import cache
 from itertools import chain
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import charset_normalizer
-from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
+if TYPE_CHECKING:  # the readers are imported by the first file read, not by every web worker
+    from python_calamine import CalamineSheet
+
 
 from app.states.names import StateNameResolver, UnknownStateName
 
@@ -484,6 +485,8 @@ def _table(read: Callable[[], Rows]) -> Table:
 
 
 def _first_sheet(path: Path, container: Container) -> CalamineSheet:
+    from python_calamine import CalamineError, CalamineWorkbook
+
     try:
         return CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
     except CalamineError as error:
@@ -626,6 +629,8 @@ def guess_single_byte(chunk: bytes, bare_cr: bool) -> str:
     ŕ both look like letters) go to MacRoman when lines end with a bare CR (the classic Mac OS
     convention), then cp1252, MacRoman, charset-normalizer's order.
     """
+    import charset_normalizer
+
     sample = b"\n".join(line for line in chunk.splitlines() if not line.isascii())
     guesses = [
         m.encoding for m in charset_normalizer.from_bytes(sample) if _single_byte(m.encoding)
