@@ -1,7 +1,6 @@
-"""A web worker loads the heavy libraries (numpy, SciPy, matplotlib, python-docx, openpyxl,
-the spreadsheet reader, the Redis client) only when a
-request first needs them: building the app must not import them (bench/worker_memory.py
-measures what this saves)."""
+"""A web worker loads the heavy libraries (numpy, SciPy, matplotlib, python-docx, openpyxl, the
+spreadsheet reader, the Redis client) only when a request first needs them: building the app
+must not import them (bench/worker_memory.py measures what this saves)."""
 
 import subprocess
 import sys
