@@ -23,6 +23,7 @@ from app.core.docs import install_docs
 from app.core.handlers import install_problem_handlers
 from app.core.head import HeadAsGetMiddleware
 from app.core.health import router as health_router
+from app.core.http_cache import PublicCacheMiddleware
 from app.core.logging import configure_logging
 from app.core.metrics import router as metrics_router
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         max_upload_bytes=settings.max_upload_bytes,
     )
     app.add_middleware(RateLimitMiddleware)
+    app.add_middleware(PublicCacheMiddleware, max_age=settings.public_cache_seconds)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

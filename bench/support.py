@@ -1,11 +1,14 @@
 """What more than one benchmark needs beside the server it measures: `python -m app worker`
-processes, as production runs them (`bench/load.py`, `bench/webhooks.py`)."""
+processes, as production runs them (`bench/load.py`, `bench/webhooks.py`), and a free port to
+serve on and the wait until something listens there (`bench/worker_memory.py`,
+`bench/public_cache.py`)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -65,3 +68,22 @@ def _wait_started(process: subprocess.Popen[bytes], log: Path) -> None:
             raise RuntimeError(f"a worker exited as it started; its log ends:\n{text[-3000:]}")
         time.sleep(0.1)
     raise RuntimeError(f"a worker had not started after {READY_TIMEOUT_SECONDS:.0f} s ({log})")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listened on {port} within {timeout} s")

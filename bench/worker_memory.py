@@ -13,34 +13,16 @@ python-docx only when a request first needs them).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import support
+
+ROOT = support.ROOT
 HEAVY = ("numpy", "scipy", "matplotlib", "docx", "lxml", "openpyxl", "python_calamine", "redis")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listened on {port} within {timeout} s")
 
 
 def _memory_mib(pid: int) -> tuple[float, float]:
@@ -52,12 +34,12 @@ def _memory_mib(pid: int) -> tuple[float, float]:
 
 
 def _serve(target: str, app_dir: Path, env: dict[str, str]) -> tuple[float, float]:
-    port = _free_port()
+    port = support.free_port()
     command = [sys.executable, "-m", "uvicorn", target, "--app-dir", str(app_dir)]
     command += ["--port", str(port), "--no-server-header", "--log-level", "warning"]
     process = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603 (our own interpreter, our own arguments)
     try:
-        _wait_for_port(port, process)
+        support.wait_for_port(port, process)
         time.sleep(0.5)  # the lifespan's own start-up work (the decoy hash) settles
         return _memory_mib(process.pid)
     finally:

@@ -29,7 +29,7 @@ SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
-    (b"cache-control", b"no-store"),
+    (b"cache-control", b"private, no-store"),
 ]
 access_log = logging.getLogger("app.access")
 

@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     # Analytics (app/analytics): a figure anyone but OHCHR reads, drawn from fewer of other
     # States' objects than this, is suppressed (`PUBLIC_MIN_CELL`).
     public_min_cell: int = Field(default=3, ge=1, le=100)
+    # Anonymous reads of public data may be kept by shared caches this long, in seconds
+    # (app/core/http_cache.py); 0: never (`PUBLIC_CACHE_SECONDS`).
+    public_cache_seconds: int = Field(default=60, ge=0, le=86_400)
     # The officer console (app/console): how long a sign-in lasts (`CONSOLE_SESSION_HOURS`).
     console_session_hours: int = Field(default=8, ge=1, le=24 * 7)
 

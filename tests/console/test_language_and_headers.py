@@ -115,4 +115,4 @@ def test_console_pages_are_not_cached(client: TestClient, db: Session, path: str
 
     response = client.get(path)
 
-    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["cache-control"] == "private, no-store"
