@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 
 from app.assistance import service as assistance
-from app.assistance.models import RequestStage
+from app.assistance.models import AssistanceRequest, RequestStage
 from app.console.forms import attempt, notice_after, see
 from app.console.pages import language_of_request, page
 from app.console.sessions import Officer, OfficerForm
@@ -37,6 +37,17 @@ def _offered(db: Session, request_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
         select(Assignment.request_id, Provider.name)
         .join(Provider, col(Provider.id) == Assignment.provider_id)
         .where(col(Assignment.request_id).in_(request_ids), col(Assignment.status).in_(OCCUPYING))
+    ).all()
+    return dict(rows)
+
+
+def _titles(db: Session, request_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not request_ids:
+        return {}
+    rows = db.exec(
+        select(AssistanceRequest.id, AssistanceRequest.title).where(
+            col(AssistanceRequest.id).in_(request_ids)
+        )
     ).all()
     return dict(rows)
 
@@ -106,22 +117,14 @@ def matching_run_page(
 ) -> Response:
     run = service.run_read(service.get_run(db, run_id), language_of_request(request))
     requests = [p.request_id for p in run.proposals]
-    unmatched = {u.request_id for u in run.unmatched_reasons}
-    titles = {
-        v.id: v
-        for v in assistance.view(
-            db,
-            desk.who,
-            [assistance.get_request(db, desk.who, i, as_party=True) for i in unmatched],
-        )
-    }
+    unmatched = [u.request_id for u in run.unmatched_reasons]
     return page(
         request,
         "matching_run.html",
         desk=desk,
         run=run,
         offered_to=_offered(db, requests),
-        unmatched_requests=titles,
+        unmatched_titles=_titles(db, unmatched),
         working=run.status in ("queued", "running"),
         offered_count=offered,
         refused_count=refused or 0,
