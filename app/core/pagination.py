@@ -18,11 +18,11 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, cast
 
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy import tuple_
+from sqlalchemy import Select, tuple_
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
@@ -46,6 +46,7 @@ Cursor = Annotated[
 
 T = TypeVar("T")
 Row = TypeVar("Row")
+S = TypeVar("S", bound=Select[Any] | SelectOfScalar[Any])
 
 # A value read from a cursor, checked and typed; raises ValueError, TypeError or OverflowError.
 CursorField = Callable[[object], Any]
@@ -75,19 +76,42 @@ def paginate(
     """One page of `statement` ordered by `keys` (model attributes, unique together), and the
     cursor after it, good for this list (`list_name`, by convention its operation id) in this
     order only."""
-    sort = ",".join(("-" if descending else "") + key.key for key in keys)
-    fields = [_field_of(key) for key in keys]
-    if cursor is not None:
-        after = read_cursor(settings, list_name, sort, cursor, fields)
-        position = tuple_(*keys)
-        statement = statement.where(position < after if descending else position > after)
-    order = [key.desc() if descending else key.asc() for key in keys]
-    rows = list(db.exec(statement.order_by(*order).limit(limit + 1)).all())
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    last = [getattr(rows[-1], key.key) for key in keys]
-    return rows, issue_cursor(settings, list_name, sort, last)
+    listing = Listing(keys, settings=settings, list_name=list_name, descending=descending)
+    rows = list(db.exec(listing.page(statement, limit=limit, cursor=cursor)).all())
+    return listing.cut(rows, limit=limit)
+
+
+class Listing:
+    """One list in one order, in two halves, for a read that wraps its page in a larger query
+    (`paginate` does both): `page` narrows a statement to the rows after the cursor, in order,
+    one more than `limit`; `cut` keeps `limit` of the rows read and issues the next cursor."""
+
+    def __init__(
+        self, keys: Sequence[Any], *, settings: Settings, list_name: str, descending: bool = False
+    ) -> None:
+        self.keys = keys
+        self.settings = settings
+        self.list_name = list_name
+        self.descending = descending
+        self.sort = ",".join(("-" if descending else "") + key.key for key in keys)
+
+    def page(self, statement: S, *, limit: int, cursor: str | None) -> S:
+        if cursor is not None:
+            fields = [_field_of(key) for key in self.keys]
+            after = read_cursor(self.settings, self.list_name, self.sort, cursor, fields)
+            position = tuple_(*self.keys)
+            statement = cast(
+                S, statement.where(position < after if self.descending else position > after)
+            )
+        order = [key.desc() if self.descending else key.asc() for key in self.keys]
+        return cast(S, statement.order_by(*order).limit(limit + 1))
+
+    def cut(self, rows: list[Row], *, limit: int) -> tuple[list[Row], str | None]:
+        if len(rows) <= limit:
+            return rows, None
+        rows = rows[:limit]
+        last = [getattr(rows[-1], key.key) for key in self.keys]
+        return rows, issue_cursor(self.settings, self.list_name, self.sort, last)
 
 
 def issue_cursor(settings: Settings, list_name: str, sort: str, values: Sequence[Any]) -> str:

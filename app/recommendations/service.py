@@ -5,16 +5,19 @@ The catalogue is public: every function here serves anonymous callers too.
 
 import re
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, text
+from sqlalchemy import JSON, ColumnElement, Select, Uuid, any_, bindparam, func, or_, text
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.errors import NotFound
-from app.core.pagination import paginate
+from app.core.pagination import Listing
 from app.core.settings import Settings
 from app.recommendations.models import (
     Recommendation,
@@ -51,17 +54,15 @@ class CatalogueFilter:
 def search(
     db: Session, where: CatalogueFilter, *, limit: int, cursor: str | None, settings: Settings
 ) -> tuple[list[RecommendationRead], str | None]:
-    statement = select(Recommendation).where(*_conditions(db, where))
-    rows, next_cursor = paginate(
-        db,
-        statement,
+    listing = Listing(
         [Recommendation.created_at, Recommendation.id],
-        limit=limit,
-        cursor=cursor,
         settings=settings,
         list_name="list_recommendations",
     )
-    return to_read(db, rows), next_cursor
+    matching = select(*_COLUMNS).where(*_conditions(db, where))
+    rows = db.exec(listing.page(matching, limit=limit, cursor=cursor)).all()
+    shown, next_cursor = listing.cut(list(rows), limit=limit)
+    return _read(db, shown), next_cursor
 
 
 def _conditions(db: Session, where: CatalogueFilter) -> list[ColumnElement[bool]]:
@@ -157,96 +158,132 @@ def _matches_text(db: Session, query: str) -> ColumnElement[bool]:
 
 
 def get(db: Session, recommendation_id: uuid.UUID) -> RecommendationRead:
-    recommendation = db.get(Recommendation, recommendation_id)
-    if recommendation is None:
+    found = read_many(db, [recommendation_id])
+    if not found:
         raise NotFound(f"no recommendation {recommendation_id}")
-    return to_read(db, [recommendation])[0]
+    return found[0]
 
 
 def to_read(db: Session, rows: Sequence[Recommendation]) -> list[RecommendationRead]:
-    """The public shape of many recommendations, with four queries whatever their number."""
-    ids = [row.id for row in rows]
+    """The public shape of recommendations loaded as models (as they are in this transaction)."""
+    return read_many(db, [row.id for row in rows])
+
+
+def read_many(db: Session, ids: Sequence[uuid.UUID]) -> list[RecommendationRead]:
+    """The public shape of the recommendations with these ids, in that order."""
     if not ids:
         return []
-    recommending = _grouped(
-        db.exec(
-            select(RecommendingState.recommendation_id, RecommendingState.state_code).where(
-                RecommendingState.recommendation_id.in_(ids)  # type: ignore[attr-defined]
-            )
-        ).all()
-    )
-    themes = _grouped(
-        db.exec(
-            select(
-                RecommendationTheme.recommendation_id,
-                Theme.code,
-                Theme.name,
-                RecommendationTheme.label,
-            )
-            .join(Theme, Theme.id == RecommendationTheme.theme_id)  # type: ignore[arg-type]
-            .where(RecommendationTheme.recommendation_id.in_(ids))  # type: ignore[attr-defined]
-        ).all()
-    )
-    persons = _grouped(
-        db.exec(
-            select(RecommendationAffectedPerson.recommendation_id, AffectedPerson.name)
-            .join(
-                AffectedPerson,
-                col(AffectedPerson.id) == RecommendationAffectedPerson.affected_person_id,
-            )
-            .where(RecommendationAffectedPerson.recommendation_id.in_(ids))  # type: ignore[attr-defined]
-        ).all()
-    )
-    sdgs = _grouped(
-        db.exec(
-            select(RecommendationSdg.recommendation_id, RecommendationSdg.code).where(
-                RecommendationSdg.recommendation_id.in_(ids)  # type: ignore[attr-defined]
-            )
-        ).all()
-    )
-    return [
-        RecommendationRead(
-            id=row.id,
-            state_code=row.state_code,
-            mechanism=row.mechanism,
-            body=row.body,
-            cycle=row.cycle,
-            session=row.session,
-            document_symbol=row.document_symbol,
-            paragraph=row.paragraph,
-            date=row.date,
-            text=row.text,
-            position=row.position,
-            action_category=row.action_category,
-            recommending_states=sorted(code for (code,) in recommending[row.id]),
-            themes=sorted(
-                (
-                    ThemeRef(code=code, name=name, source_label=label)
-                    for code, name, label in themes[row.id]
-                ),
-                key=lambda t: (t.code or "~", t.name),
-            ),
-            affected_persons=sorted(name for (name,) in persons[row.id]),
-            sdg_targets=sorted((code for (code,) in sdgs[row.id]), key=_sdg_order),
-            source=SourceRef(
-                format=row.source_format,
-                uhri_id=row.uhri_id,
-                position_source=row.position_source,
-                import_id=row.last_import_id,
-            ),
-            version=row.version,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
-        for row in rows
+    found = {
+        row.id: row for row in db.exec(select(*_COLUMNS).where(col(Recommendation.id).in_(ids)))
+    }
+    return _read(db, [found[id_] for id_ in ids if id_ in found])
+
+
+# The read model: the columns the public shape shows, read by the page's query, then every
+# list of links of the page's recommendations in one more query, each list aggregated into a
+# JSON array by the database. That second statement is built once: building SQLAlchemy
+# statements costs more CPU than the database spends answering them.
+_COLUMNS: tuple[Any, ...] = (
+    Recommendation.id,
+    Recommendation.state_code,
+    Recommendation.mechanism,
+    Recommendation.body,
+    Recommendation.cycle,
+    Recommendation.session,
+    Recommendation.document_symbol,
+    Recommendation.paragraph,
+    Recommendation.date,
+    Recommendation.text,
+    Recommendation.position,
+    Recommendation.action_category,
+    Recommendation.source_format,
+    Recommendation.uhri_id,
+    Recommendation.position_source,
+    Recommendation.last_import_id,
+    Recommendation.version,
+    Recommendation.created_at,
+    Recommendation.updated_at,
+)
+
+
+@cache
+def _links_statement(dialect: str) -> Select[Any]:
+    """Per recommendation of `:ids`, its recommending States, themes (code, name, label),
+    affected persons and SDG targets, each a JSON array (NULL where PostgreSQL found none).
+    PostgreSQL takes the ids as one array, so the statement is prepared once whatever the
+    page's size."""
+    postgres = dialect == "postgresql"
+    aggregate = func.json_agg if postgres else func.json_group_array
+    array = func.json_build_array if postgres else func.json_array
+    recommendation = Recommendation.__table__.c.id  # type: ignore[attr-defined]
+
+    def linked(value: Any, link: Any, *joins: tuple[Any, Any]) -> Any:
+        statement = sa_select(aggregate(value, type_=JSON)).select_from(link)
+        for table, on in joins:
+            statement = statement.join(table, on)
+        return statement.where(link.recommendation_id == recommendation).scalar_subquery()
+
+    rt, rp = RecommendationTheme, RecommendationAffectedPerson
+    if postgres:
+        wanted = recommendation == any_(bindparam("ids", type_=ARRAY(Uuid())))
+    else:
+        wanted = recommendation.in_(bindparam("ids", expanding=True))
+    return sa_select(
+        recommendation,
+        linked(col(RecommendingState.state_code), RecommendingState).label("recommending"),
+        linked(
+            array(Theme.code, Theme.name, rt.label), rt, (Theme, col(Theme.id) == rt.theme_id)
+        ).label("themes"),
+        linked(
+            col(AffectedPerson.name),
+            rp,
+            (AffectedPerson, col(AffectedPerson.id) == rp.affected_person_id),
+        ).label("persons"),
+        linked(col(RecommendationSdg.code), RecommendationSdg).label("sdgs"),
+    ).where(wanted)
+
+
+def _read(db: Session, rows: Sequence[Any]) -> list[RecommendationRead]:
+    if not rows:
+        return []
+    statement = _links_statement(db.get_bind().dialect.name)
+    ids = [row.id for row in rows]
+    links = {link.id: link for link in db.connection().execute(statement, {"ids": ids})}
+    return [_shape(row, links[row.id]) for row in rows]
+
+
+def _shape(row: Any, links: Any) -> RecommendationRead:
+    themes = [
+        ThemeRef(code=code, name=name, source_label=label)
+        for code, name, label in links.themes or ()
     ]
-
-
-def _grouped(rows: Sequence[tuple[object, ...]]) -> defaultdict[object, list[tuple[object, ...]]]:
-    grouped: defaultdict[object, list[tuple[object, ...]]] = defaultdict(list)
-    for recommendation_id, *values in rows:
-        grouped[recommendation_id].append(tuple(values))
-    return grouped
+    return RecommendationRead(
+        id=row.id,
+        state_code=row.state_code,
+        mechanism=row.mechanism,
+        body=row.body,
+        cycle=row.cycle,
+        session=row.session,
+        document_symbol=row.document_symbol,
+        paragraph=row.paragraph,
+        date=row.date,
+        text=row.text,
+        position=row.position,
+        action_category=row.action_category,
+        recommending_states=sorted(links.recommending or ()),
+        themes=sorted(themes, key=lambda t: (t.code or "~", t.name)),
+        affected_persons=sorted(links.persons or ()),
+        sdg_targets=sorted(links.sdgs or (), key=_sdg_order),
+        source=SourceRef(
+            format=row.source_format,
+            uhri_id=row.uhri_id,
+            position_source=row.position_source,
+            import_id=row.last_import_id,
+        ),
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
 
 
 def _sdg_order(code: str) -> tuple[int, int, str]:
