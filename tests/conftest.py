@@ -51,6 +51,10 @@ class ConnectionDatabase(Database):
             bind=self.connection, join_transaction_mode="create_savepoint", expire_on_commit=False
         )
 
+    def read_session(self) -> Session:
+        """Reads join the test's transaction too (outside tests, a read on PostgreSQL has none)."""
+        return self.session()
+
     def dispose(self) -> None:
         """The engine belongs to the whole run."""
 

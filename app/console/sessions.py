@@ -127,7 +127,7 @@ def current_desk(request: Request, db: DbSession) -> Desk:
         _end_for_good(db, session)
         raise NotForRole(who.role)
     user = db.get(User, who.id)
-    assert user is not None  # load_principal has just read it
+    assert user is not None  # load_principal has just found it active
     return Desk(who=who, user=user, session=session)
 
 

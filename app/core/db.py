@@ -17,6 +17,7 @@ from sqlmodel import Session
 write_intent: ContextVar[bool] = ContextVar("write_intent", default=True)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+AUTOCOMMIT = "autocommit"  # in `Session.info`: each statement commits on its own
 # Bounds on waiting, so that an unreachable or saturated PostgreSQL is a prompt 503, not a hang.
 POSTGRES_CONNECT_TIMEOUT_S = 5
 POSTGRES_POOL_TIMEOUT_S = 10
@@ -39,9 +40,10 @@ def make_engine(raw_url: str, **options: Any) -> Engine:
     url = normalise_url(raw_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, **options)
+    # No ping on every checkout: a connection the server dropped fails its first statement,
+    # which is answered 503, and SQLAlchemy then recycles every connection older than the failure.
     return create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=POSTGRES_POOL_SIZE,
         max_overflow=POSTGRES_POOL_SIZE,
         pool_timeout=POSTGRES_POOL_TIMEOUT_S,
@@ -101,6 +103,17 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, class_=Session, expire_on_commit=False)
+        self._read_sessions = self._sessions
+        if engine.dialect.name == "postgresql":
+            # At READ COMMITTED every statement reads its own snapshot, in a transaction or not:
+            # a request that only reads runs without one and saves BEGIN's and COMMIT's round
+            # trips. SQLite keeps its deferred BEGIN (see write_intent).
+            self._read_sessions = sessionmaker(
+                engine.execution_options(isolation_level="AUTOCOMMIT"),
+                class_=Session,
+                expire_on_commit=False,
+                info={AUTOCOMMIT: True},
+            )
 
     @classmethod
     def from_url(cls, raw_url: str) -> "Database":
@@ -108,6 +121,15 @@ class Database:
 
     def session(self) -> Session:
         return self._sessions()
+
+    def request_session(self) -> Session:
+        """The session of a request: without a transaction on PostgreSQL when the request only
+        reads (`write_intent`), else `session()`. Nothing is asked of the database until its
+        first statement."""
+        return self.session() if write_intent.get() else self.read_session()
+
+    def read_session(self) -> Session:
+        return self._read_sessions()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

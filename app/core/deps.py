@@ -2,16 +2,18 @@
 that every route runs first, refusing query parameters the route does not take and text
 PostgreSQL cannot hold."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any
 
+from anyio import CancelScope
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import _get_flat_fields_from_params, get_validation_alias
 from fastapi.routing import APIRoute
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from app.core.db import Database
+from app.core.db import AUTOCOMMIT, Database
 from app.core.errors import Problem, UnprocessableContent
 from app.core.settings import Settings
 
@@ -27,10 +29,34 @@ def _database(request: Request) -> Database:
     return database
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """The request's transaction: committed when the handler returns, rolled back if it raises."""
-    with _database(request).transaction() as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's transaction: committed when the handler returns, rolled back if it raises.
+    The session is made here, on the event loop (it does no I/O until its first statement), and
+    ended in the thread pool only when the database holds a transaction for it: a read on
+    PostgreSQL holds none (`Database.request_session`), and an anonymous read that needed no
+    query never touched the database."""
+    session = _database(request).request_session()
+    try:
         yield session
+    except BaseException:
+        await _end(session, session.rollback)
+        raise
+    await _end(session, session.commit)
+
+
+async def _end(session: Session, finish: Callable[[], None]) -> None:
+    def finish_and_close() -> None:
+        try:
+            finish()
+        finally:
+            session.close()
+
+    if session.in_transaction() and not session.info.get(AUTOCOMMIT):
+        # Shielded: a client that goes away must not leave the transaction open.
+        with CancelScope(shield=True):
+            await run_in_threadpool(finish_and_close)
+    else:
+        finish_and_close()
 
 
 async def get_app_settings(request: Request) -> Settings:

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 from sqlalchemy import text
 
@@ -23,10 +23,15 @@ class Readiness(BaseModel):
     database: Literal["ok"]
 
 
+LIVE = b'{"status":"ok"}'
+
+
 @router.get("/healthz", operation_id="get_liveness", response_model=Liveness)
-def liveness() -> dict[str, str]:
+async def liveness() -> Response:
     """The process is up. Public."""
-    return {"status": "ok"}
+    # On the event loop and already encoded: probes call this often, and a thread-pool hop and
+    # a validation would be most of its cost.
+    return Response(LIVE, media_type="application/json")
 
 
 @router.get("/readyz", operation_id="get_readiness", response_model=Readiness)

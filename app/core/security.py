@@ -3,9 +3,10 @@
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 from datetime import timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -77,15 +78,29 @@ def issue_access_token(settings: Settings, subject: str, claims: dict[str, Any])
 
 
 def decode_access_token(settings: Settings, token: str) -> dict[str, Any]:
+    """The claims of a token we issued and that has not expired; `Unauthorized` otherwise."""
+    claims = _verified_claims(
+        token, settings.signing_secret(), settings.jwt_audience, settings.jwt_issuer
+    )
+    if int(claims["exp"]) < int(time.time()):  # as python-jose compares, with no leeway
+        raise Unauthorized("the access token is invalid or expired")
+    return dict(claims)
+
+
+# A caller sends the same token with every request, and the rate limiter and the route guard
+# both read it: the signature and claims are checked once per token and key, expiry each time.
+@lru_cache(maxsize=4096)
+def _verified_claims(token: str, secret: str, audience: str, issuer: str) -> dict[str, Any]:
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
-            settings.signing_secret(),
+            secret,
             algorithms=ACCEPTED_ALGORITHMS,
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            options={f"require_{claim}": True for claim in REQUIRED_CLAIMS},
+            audience=audience,
+            issuer=issuer,
+            options={"verify_exp": False} | {f"require_{claim}": True for claim in REQUIRED_CLAIMS},
         )
-    except JWTError as exc:
+        int(claims["exp"])  # python-jose's own test of the claim, which it skips here
+    except (JWTError, ValueError, TypeError) as exc:
         raise Unauthorized("the access token is invalid or expired") from exc
     return claims
