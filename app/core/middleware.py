@@ -7,8 +7,8 @@ seen by the handlers and streaming bodies are never buffered.
 import logging
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
+from secrets import token_hex
 from typing import Any
 
 from app.core.context import request_id_var
@@ -52,7 +52,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         offered = _header(scope, b"x-request-id")
-        request_id = offered if offered and _SAFE_REQUEST_ID.match(offered) else uuid.uuid4().hex
+        request_id = offered if offered and _SAFE_REQUEST_ID.match(offered) else token_hex(16)
         id_token = request_id_var.set(request_id)
         intent_token = write_intent.set(scope["method"] not in READ_METHODS)
         started = time.perf_counter()
@@ -88,17 +88,28 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
             observe(scope["method"], route, status, elapsed)
-            access_log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
+            _log_access(scope, status, elapsed)
             write_intent.reset(intent_token)
             request_id_var.reset(id_token)
+
+
+def _log_access(scope: Scope, status: int, elapsed: float) -> None:
+    """One line per request. The record is made here rather than by `access_log.info`, which
+    would also walk the stack for the caller's file and line: a tenth of a cheap request's
+    cost, for fields the JSON log leaves out."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    fields = {
+        "method": scope["method"],
+        "path": scope["path"],
+        "status": status,
+        "duration_ms": round(elapsed * 1000, 2),
+    }
+    access_log.handle(
+        access_log.makeRecord(
+            access_log.name, logging.INFO, __file__, 0, "request", (), None, extra=fields
+        )
+    )
 
 
 class BodySizeLimitMiddleware:

@@ -59,10 +59,11 @@ def search(
         settings=settings,
         list_name="list_recommendations",
     )
-    matching = select(*_COLUMNS).where(*_conditions(db, where))
-    rows = db.exec(listing.page(matching, limit=limit, cursor=cursor)).all()
+    keys = sa_select(col(Recommendation.id), col(Recommendation.created_at))
+    matching = keys.where(*_conditions(db, where))
+    rows = db.connection().execute(listing.page(matching, limit=limit, cursor=cursor)).all()
     shown, next_cursor = listing.cut(list(rows), limit=limit)
-    return _read(db, shown), next_cursor
+    return read_many(db, [row.id for row in shown]), next_cursor
 
 
 def _conditions(db: Session, where: CatalogueFilter) -> list[ColumnElement[bool]]:
@@ -165,57 +166,58 @@ def get(db: Session, recommendation_id: uuid.UUID) -> RecommendationRead:
 
 
 def to_read(db: Session, rows: Sequence[Recommendation]) -> list[RecommendationRead]:
-    """The public shape of recommendations loaded as models (as they are in this transaction)."""
+    """The public shape of recommendations loaded as models, with their changes so far."""
+    db.flush()  # read_many asks the database, which must see what the models hold
     return read_many(db, [row.id for row in rows])
 
 
 def read_many(db: Session, ids: Sequence[uuid.UUID]) -> list[RecommendationRead]:
-    """The public shape of the recommendations with these ids, in that order."""
+    """The public shape of the recommendations with these ids, in that order, in one query."""
     if not ids:
         return []
-    found = {
-        row.id: row for row in db.exec(select(*_COLUMNS).where(col(Recommendation.id).in_(ids)))
-    }
-    return _read(db, [found[id_] for id_ in ids if id_ in found])
+    statement = _shown(db.get_bind().dialect.name)
+    rows = db.connection().execute(statement, {"ids": list(ids)})
+    found = {row.id: _shape(row) for row in rows}
+    return [found[id_] for id_ in ids if id_ in found]
 
 
-# The read model: the columns the public shape shows, read by the page's query, then every
-# list of links of the page's recommendations in one more query, each list aggregated into a
-# JSON array by the database. That second statement is built once: building SQLAlchemy
-# statements costs more CPU than the database spends answering them.
-_COLUMNS: tuple[Any, ...] = (
-    Recommendation.id,
-    Recommendation.state_code,
-    Recommendation.mechanism,
-    Recommendation.body,
-    Recommendation.cycle,
-    Recommendation.session,
-    Recommendation.document_symbol,
-    Recommendation.paragraph,
-    Recommendation.date,
-    Recommendation.text,
-    Recommendation.position,
-    Recommendation.action_category,
-    Recommendation.source_format,
-    Recommendation.uhri_id,
-    Recommendation.position_source,
-    Recommendation.last_import_id,
-    Recommendation.version,
-    Recommendation.created_at,
-    Recommendation.updated_at,
+_COLUMNS: tuple[Any, ...] = tuple(
+    col(column)
+    for column in (
+        Recommendation.id,
+        Recommendation.state_code,
+        Recommendation.mechanism,
+        Recommendation.body,
+        Recommendation.cycle,
+        Recommendation.session,
+        Recommendation.document_symbol,
+        Recommendation.paragraph,
+        Recommendation.date,
+        Recommendation.text,
+        Recommendation.position,
+        Recommendation.action_category,
+        Recommendation.source_format,
+        Recommendation.uhri_id,
+        Recommendation.position_source,
+        Recommendation.last_import_id,
+        Recommendation.version,
+        Recommendation.created_at,
+        Recommendation.updated_at,
+    )
 )
 
 
 @cache
-def _links_statement(dialect: str) -> Select[Any]:
-    """Per recommendation of `:ids`, its recommending States, themes (code, name, label),
-    affected persons and SDG targets, each a JSON array (NULL where PostgreSQL found none).
-    PostgreSQL takes the ids as one array, so the statement is prepared once whatever the
-    page's size."""
+def _shown(dialect: str) -> Select[Any]:
+    """The read model: the columns the public shape shows and, each as a JSON array aggregated
+    by the database (NULL where PostgreSQL found none), the recommending States, themes (code,
+    name, label), affected persons and SDG targets of the recommendations of `:ids`. Built once:
+    building SQLAlchemy statements costs more CPU than the database spends answering them.
+    PostgreSQL takes the ids as one array, so it prepares the statement once for any number."""
     postgres = dialect == "postgresql"
     aggregate = func.json_agg if postgres else func.json_group_array
     array = func.json_build_array if postgres else func.json_array
-    recommendation = Recommendation.__table__.c.id  # type: ignore[attr-defined]
+    recommendation = col(Recommendation.id)
 
     def linked(value: Any, link: Any, *joins: tuple[Any, Any]) -> Any:
         statement = sa_select(aggregate(value, type_=JSON)).select_from(link)
@@ -229,7 +231,7 @@ def _links_statement(dialect: str) -> Select[Any]:
     else:
         wanted = recommendation.in_(bindparam("ids", expanding=True))
     return sa_select(
-        recommendation,
+        *_COLUMNS,
         linked(col(RecommendingState.state_code), RecommendingState).label("recommending"),
         linked(
             array(Theme.code, Theme.name, rt.label), rt, (Theme, col(Theme.id) == rt.theme_id)
@@ -243,19 +245,9 @@ def _links_statement(dialect: str) -> Select[Any]:
     ).where(wanted)
 
 
-def _read(db: Session, rows: Sequence[Any]) -> list[RecommendationRead]:
-    if not rows:
-        return []
-    statement = _links_statement(db.get_bind().dialect.name)
-    ids = [row.id for row in rows]
-    links = {link.id: link for link in db.connection().execute(statement, {"ids": ids})}
-    return [_shape(row, links[row.id]) for row in rows]
-
-
-def _shape(row: Any, links: Any) -> RecommendationRead:
+def _shape(row: Any) -> RecommendationRead:
     themes = [
-        ThemeRef(code=code, name=name, source_label=label)
-        for code, name, label in links.themes or ()
+        ThemeRef(code=code, name=name, source_label=label) for code, name, label in row.themes or ()
     ]
     return RecommendationRead(
         id=row.id,
@@ -270,10 +262,10 @@ def _shape(row: Any, links: Any) -> RecommendationRead:
         text=row.text,
         position=row.position,
         action_category=row.action_category,
-        recommending_states=sorted(links.recommending or ()),
+        recommending_states=sorted(row.recommending or ()),
         themes=sorted(themes, key=lambda t: (t.code or "~", t.name)),
-        affected_persons=sorted(links.persons or ()),
-        sdg_targets=sorted(links.sdgs or (), key=_sdg_order),
+        affected_persons=sorted(row.persons or ()),
+        sdg_targets=sorted(row.sdgs or (), key=_sdg_order),
         source=SourceRef(
             format=row.source_format,
             uhri_id=row.uhri_id,
