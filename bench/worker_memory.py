@@ -1,17 +1,20 @@
 """How much memory a web worker holds before its first request, against a floor.
 
-    .venv/bin/python bench/worker_memory.py
+    .venv/bin/python bench/worker_memory.py [--postgres postgresql://root@127.0.0.1/test]
 
-Starts `uvicorn app.main:app` (one worker, no in-process job worker, a throwaway SQLite file)
-and, as the floor, uvicorn serving the bare ASGI app of `bench/load_floor.py`; waits until
+Starts `uvicorn app.main:app` (one worker, no in-process job worker, a throwaway SQLite file;
+with `--postgres`, again on a throwaway database beside that one, as production runs) and, as
+the floor, uvicorn serving the bare ASGI app of `bench/load_floor.py`; waits until
 each accepts connections (no request is sent), then reads the process's resident memory
 (`VmRSS`) and its peak (`VmHWM`) from /proc. Prints both, the difference and which of the
-heavy libraries the worker has loaded (it should load numpy, SciPy, matplotlib and
-python-docx only when a request first needs them).
+heavy libraries the worker has loaded (it should load numpy, SciPy, matplotlib, python-docx,
+httpx, Jinja and Babel only when a request first needs them; `cryptography` comes with
+python-jose, for tokens).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -22,7 +25,20 @@ from pathlib import Path
 import support
 
 ROOT = support.ROOT
-HEAVY = ("numpy", "scipy", "matplotlib", "docx", "lxml", "openpyxl", "python_calamine", "redis")
+HEAVY = (
+    "numpy",
+    "scipy",
+    "matplotlib",
+    "docx",
+    "lxml",
+    "openpyxl",
+    "python_calamine",
+    "redis",
+    "httpx",
+    "jinja2",
+    "babel",
+    "cryptography",
+)
 
 
 def _memory_mib(pid: int) -> tuple[float, float]:
@@ -58,27 +74,41 @@ def _loaded_at_start(env: dict[str, str]) -> list[str]:
     return found.stdout.split()
 
 
+def _migrated(database_url: str) -> dict[str, str]:
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "JWT_SECRET": "x" * 40,
+        "WORKER_IN_PROCESS": "false",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "app", "migrate"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    return env
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgres", help="also on a throwaway database on this server")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        env = os.environ | {
-            "DATABASE_URL": f"sqlite:///{workdir}/bench.db",
-            "JWT_SECRET": "x" * 40,
-            "WORKER_IN_PROCESS": "false",
-        }
-        subprocess.run(
-            [sys.executable, "-m", "app", "migrate"],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
-        platform = _serve("app.main:app", ROOT, env)
+        env = _migrated(f"sqlite:///{workdir}/bench.db")
+        rows = {"platform worker, SQLite": _serve("app.main:app", ROOT, env)}
+        if args.postgres:
+            import load  # the throwaway database's helper, only when asked for
+
+            with load.throwaway_postgres(args.postgres) as url:
+                postgres = _serve("app.main:app", ROOT, _migrated(url))
+            rows["platform worker, PostgreSQL"] = postgres
         floor = _serve("load_floor:app", ROOT / "bench", env)
         heavy = _loaded_at_start(env)
-    print(f"{'':28}{'RSS MiB':>10}{'peak MiB':>10}")
-    print(f"{'platform worker, idle':28}{platform[0]:>10.1f}{platform[1]:>10.1f}")
-    print(f"{'floor (bare ASGI app)':28}{floor[0]:>10.1f}{floor[1]:>10.1f}")
-    print(f"{'platform - floor':28}{platform[0] - floor[0]:>10.1f}{platform[1] - floor[1]:>10.1f}")
+    print(f"{'':30}{'RSS MiB':>10}{'peak MiB':>10}{'RSS - floor':>13}")
+    for name, (rss, peak) in rows.items():
+        print(f"{name:30}{rss:>10.1f}{peak:>10.1f}{rss - floor[0]:>13.1f}")
+    print(f"{'floor (bare ASGI app)':30}{floor[0]:>10.1f}{floor[1]:>10.1f}")
     print(
         f"target: under 100 MiB before the first request; heavy libraries loaded: "
         f"{', '.join(heavy) or 'none'}"

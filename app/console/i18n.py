@@ -12,9 +12,6 @@ import io
 from functools import cache
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-
 from app.matching.explain import language_of
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -30,6 +27,9 @@ def console_language(accept_language: str | None) -> str:
 def translations(language: str) -> gettext.NullTranslations:
     if language == "en":
         return gettext.NullTranslations()
+    from babel.messages.mofile import write_mo  # on the first French page only
+    from babel.messages.pofile import read_po
+
     with (LOCALE_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
         catalog = read_po(po, locale=language)
     compiled = io.BytesIO()

@@ -4,16 +4,16 @@ language and CSRF token every page's forms need."""
 
 import datetime as dt
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from app.console.i18n import console_language, translations
 from app.matching.explain import language_name
+
+if TYPE_CHECKING:  # Jinja and Babel are imported by the first page served, not by every worker
+    from jinja2 import Environment
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -22,7 +22,9 @@ CONTENT_SECURITY_POLICY = (
 
 
 @cache
-def environment(language: str) -> Environment:
+def environment(language: str) -> "Environment":
+    from jinja2 import Environment, PackageLoader, select_autoescape  # on the first page
+
     env = Environment(
         loader=PackageLoader("app.console", "templates"),
         autoescape=select_autoescape(default=True),
@@ -41,16 +43,22 @@ def environment(language: str) -> Environment:
 
 
 def _date(value: dt.date | None, language: str) -> str:
+    from babel.dates import format_date  # on the first page
+
     return "" if value is None else format_date(value, "medium", locale=language)
 
 
 def _datetime(value: dt.datetime | None, language: str) -> str:
+    from babel.dates import format_datetime  # on the first page
+
     if value is None:
         return ""
     return format_datetime(value, "medium", tzinfo=dt.UTC, locale=language) + " UTC"
 
 
 def _number(value: float | None, language: str, digits: int) -> str:
+    from babel.numbers import format_decimal  # on the first page
+
     if value is None:
         return ""
     return format_decimal(round(value, digits), locale=language)

@@ -17,10 +17,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, partial
-
-import httpx
+from typing import TYPE_CHECKING
 
 from app.core.settings import Settings
+
+if TYPE_CHECKING:  # httpx is imported by the first URL checked or sent, not by every web worker
+    import httpx
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -49,7 +51,7 @@ class Unresolved(RefusedUrl):
 class Target:
     """A URL of the right shape: `host` in its ASCII (IDNA) form, without a final dot."""
 
-    url: httpx.URL
+    url: "httpx.URL"
     host: str
     port: int
 
@@ -79,6 +81,8 @@ class Answer:
 
 def parse_target(raw: str, *, production: bool) -> Target:
     """The URL, if it is one the service could call; RefusedUrl saying why not."""
+    import httpx  # on first use: only registering and delivering webhooks need it
+
     try:
         url = httpx.URL(raw)
         port = url.port
@@ -200,6 +204,8 @@ def _send(
     started: float,
 ) -> Answer:
     """Try each checked address in turn until one accepts the connection."""
+    import httpx  # on first use: only delivering webhooks needs it
+
     budget = settings.webhook_timeout_seconds
     error = "no address to call"
     for address in addresses:
@@ -258,6 +264,8 @@ def _post_to(
     timeout: float,
     started: float,
 ) -> Answer:
+    import httpx  # on first use: only delivering webhooks needs it
+
     url = target.url.copy_with(host=str(address))
     extensions = {"sni_hostname": target.host} if target.is_https else {}
     sent = dict(headers) | {"Host": target.netloc, "Accept-Encoding": "identity"}
@@ -289,10 +297,12 @@ def _post_to(
 @cache
 def _tls() -> ssl.SSLContext:
     """One context for every attempt: making one loads the CA bundle, some 15 ms of CPU."""
+    import httpx  # on first use: only delivering webhooks needs it
+
     return httpx.create_ssl_context(trust_env=False)
 
 
-def _read_head(response: httpx.Response, deadline: float) -> bytes:
+def _read_head(response: "httpx.Response", deadline: float) -> bytes:
     """At most MAX_ANSWER_BYTES of the body as sent (never decompressed), until the deadline."""
     head = b""
     for chunk in response.iter_raw(1024):
