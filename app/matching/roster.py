@@ -35,8 +35,8 @@ class _Membership:
     def __init__(self, held: Sequence[frozenset[str]]) -> None:
         self._column = {v: i for i, v in enumerate(sorted(set().union(*held)))}
         self._matrix = np.zeros((len(held), len(self._column)), dtype=bool)
-        for row, values in enumerate(held):
-            self._matrix[row, [self._column[v] for v in values]] = True
+        rows = [row for row, values in enumerate(held) for _ in values]
+        self._matrix[rows, [self._column[v] for values in held for v in values]] = True
 
     def _columns(self, values: Iterable[str]) -> list[int]:
         return sorted({self._column[v] for v in values if v in self._column})

@@ -2,7 +2,7 @@
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, cast
@@ -20,9 +20,9 @@ from app.core.principal import Principal
 from app.core.settings import Settings, get_settings
 from app.events.types import EventType, Visibility
 from app.expertise.models import OCCUPYING, Assignment, AssignmentStatus, Provider
-from app.expertise.service import occupied
 from app.lifecycle.announce import announce
-from app.matching import explain, scoring
+from app.matching import explain, inputs, scoring
+from app.matching.inputs import active_offers as active_offers  # app.analytics.gap reads it here
 from app.matching.lifecycle import (
     ASSIGNMENT,
     assignment_read,
@@ -41,78 +41,9 @@ from app.matching.schemas import (
     RunStatus,
     UnmatchedReasons,
 )
-from app.taxonomies.service import theme_codes
 
 if TYPE_CHECKING:
     from app.matching.roster import Roster
-
-
-def active_offers(db: Session) -> list[scoring.ProviderOffer]:
-    """The active roster as matching reads it: theme terms as codes, capacity taken."""
-    providers = db.exec(
-        select(Provider).where(col(Provider.is_active).is_(True)).order_by(col(Provider.id))
-    ).all()
-    return _offers_of(db, providers)
-
-
-def _offers_of(db: Session, providers: Sequence[Provider]) -> list[scoring.ProviderOffer]:
-    load = occupied(db, [p.id for p in providers])
-    codes = _theme_codes(db, [p.themes for p in providers])
-    return [
-        scoring.ProviderOffer(
-            id=str(p.id),
-            kind=p.kind.value,
-            home_state_code=p.home_state_code,
-            assistance_types=frozenset(p.assistance_types),
-            themes=_codes_of(codes, p.themes),
-            sdg_targets=frozenset(t.casefold() for t in p.sdg_targets),
-            name=p.name,
-            languages=frozenset(p.languages),
-            states_covered=frozenset(p.states_covered),
-            regions_covered=frozenset(p.regions_covered),
-            modalities=frozenset(p.modalities),
-            capacity=p.capacity,
-            occupied=load.get(p.id, 0),
-            availability=tuple(
-                (dt.date.fromisoformat(w["start"]), dt.date.fromisoformat(w["end"]))
-                for w in p.availability
-            ),
-        )
-        for p in providers
-    ]
-
-
-def _needs(db: Session, requests: Sequence[AssistanceRequest]) -> dict[str, scoring.RequestNeeds]:
-    states = assistance.states_of(db, [r.state_code for r in requests])
-    codes = _theme_codes(db, [r.themes for r in requests])
-    return {
-        str(r.id): scoring.RequestNeeds(
-            id=str(r.id),
-            state_code=r.state_code,
-            region=states[r.state_code].region,
-            sub_region=states[r.state_code].sub_region,
-            assistance_type=r.assistance_type.value,
-            themes=_codes_of(codes, r.themes),
-            sdg_targets=frozenset(t.casefold() for t in r.sdg_targets),
-            title=r.title,
-            languages=frozenset(r.languages),
-            modality=r.modality.value,
-            window_start=r.window_start,
-            window_end=r.window_end,
-        )
-        for r in requests
-    }
-
-
-def _theme_codes(db: Session, term_lists: Iterable[list[str]]) -> dict[str, frozenset[str]]:
-    """The UHRI codes of every distinct theme term, so that a provider tagged `F13` meets a
-    request tagged "Women's rights" (one vocabulary: app.taxonomies.service.theme_codes)."""
-    distinct = {term for terms in term_lists for term in terms}
-    return {term: frozenset(theme_codes(db, [term])) for term in distinct}
-
-
-def _codes_of(codes: dict[str, frozenset[str]], terms: list[str]) -> frozenset[str]:
-    return frozenset().union(*(codes[term] for term in terms))
 
 
 def candidates(
@@ -121,8 +52,8 @@ def candidates(
     """Who can serve, best first, each factor explained in `lang` (`en` or `fr`)."""
     from app.matching.roster import rank  # numpy, on first use
 
-    need = _needs(db, [request])[str(request.id)]
-    offers = active_offers(db)
+    need = inputs.needs_of(db, [request])[str(request.id)]
+    offers = active_offers(db, [need.assistance_type])
     by_id = {o.id: o for o in offers}
     return [
         CandidateRead(
@@ -177,12 +108,14 @@ def compute_run(db: Session, who: Principal, settings: Settings, run: MatchingRu
     now = utcnow()
     views = assistance.view(db, who, requests, now=now, settings=settings)
     priorities = {str(v.id): v.priority.score for v in views if isinstance(v, OfficerRequestView)}
-    needs = _needs(db, requests)
+    needs = inputs.needs_of(db, requests)
     # numpy and SciPy, imported by the first run (a worker's), not by every web worker
     from app.matching.proposal import propose
     from app.matching.roster import Roster
 
-    roster = Roster(active_offers(db))
+    # The providers offering a requested type: the proposal and the reasons are the same as
+    # over the whole roster, at the cost of the requests asked for.
+    roster = Roster(active_offers(db, {n.assistance_type for n in needs.values()}))
     proposal = propose(needs, priorities, roster, settings.matching_min_score)
     offers = {o.id: o for o in roster.offers}
     run.proposals = [
@@ -340,10 +273,10 @@ def offer(
     provider = _locked(db, Provider, provider_id)
     if provider is None or not provider.is_active:
         raise UnprocessableContent(f"no active provider {provider_id}")
-    (offer_,) = _offers_of(db, [provider])
+    (offer_,) = inputs.offers(db, col(Provider.id) == provider.id)
     if offer_.remaining <= 0:
         raise Conflict(f"{provider.name} has no capacity left")
-    need = _needs(db, [request])[str(request.id)]
+    need = inputs.needs_of(db, [request])[str(request.id)]
     broken = scoring.violated_constraint(need, offer_)
     if broken is not None:
         raise Conflict(f"{provider.name} cannot serve this request: {broken}")
@@ -422,10 +355,10 @@ def joint_activities(db: Session) -> list[JointActivity]:
     """Accepted, unmatched requests from different States of one sub-region (else region) that
     ask for the same kind of help in overlapping windows with a shared language."""
     requests = _open_requests(db, None)
-    needs = _needs(db, requests)
+    needs = inputs.needs_of(db, requests)
     from app.matching.roster import Roster  # numpy, on first use
 
-    roster = Roster(active_offers(db))
+    roster = Roster(active_offers(db, {n.assistance_type for n in needs.values()}))
     proposals: list[JointActivity] = []
     grouped: set[str] = set()
     for level in ("sub_region", "region"):

@@ -377,9 +377,9 @@ def test_matching_compares_theme_codes_so_a_coded_provider_meets_an_issue_name(
 ) -> None:
     """One vocabulary: a provider tagged F13 and a request tagged with the UPR Info issue
     "Women's rights" (crosswalked to F11-F14) share a theme; unrelated themes do not."""
-    from app.matching.service import _codes_of, _theme_codes
+    from app.matching.inputs import codes_of, theme_codes_of
 
-    codes = _theme_codes(db, [["F13"], ["Women's rights"], ["D23"]])
+    codes = theme_codes_of(db, [["F13"], ["Women's rights"], ["D23"]])
 
-    assert _codes_of(codes, ["F13"]) & _codes_of(codes, ["Women's rights"]) == {"F13"}
-    assert not _codes_of(codes, ["D23"]) & _codes_of(codes, ["Women's rights"])
+    assert codes_of(codes, ["F13"]) & codes_of(codes, ["Women's rights"]) == {"F13"}
+    assert not codes_of(codes, ["D23"]) & codes_of(codes, ["Women's rights"])
