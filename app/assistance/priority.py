@@ -75,13 +75,31 @@ def _signed(points: float) -> str:
     return f"+{points:g}" if points >= 0 else f"{points:g}"
 
 
-def _self_declared(inputs: PriorityInputs, weights: PriorityWeights) -> list[PriorityPart]:
-    """Urgency and shortfall severity, scaled down together to at most the cap."""
+def _declared(inputs: PriorityInputs, weights: PriorityWeights) -> tuple[float, float, float]:
+    """The weights of the declared urgency and shortfall severity, and the scale that brings
+    their sum down to the cap."""
     severity = inputs.worst_shortfall_severity
     urgency_weight = weights.urgency.get(inputs.urgency, 0.0)
     severity_weight = weights.shortfall_severity.get(severity, 0.0) if severity else 0.0
     declared = urgency_weight + severity_weight
     scale = weights.self_declared_cap / declared if declared > weights.self_declared_cap else 1.0
+    return urgency_weight, severity_weight, scale
+
+
+def _waited(
+    inputs: PriorityInputs, weights: PriorityWeights, now: dt.datetime
+) -> tuple[int, float]:
+    """The whole days waited, and their points."""
+    # Whole days: two matching runs a moment apart must weigh requests the same.
+    waited_days = (now.date() - inputs.submitted_at.date()).days if inputs.submitted_at else 0
+    waited_days = max(waited_days, 0)
+    return waited_days, min(waited_days * weights.waiting_per_day, weights.waiting_cap)
+
+
+def _self_declared(inputs: PriorityInputs, weights: PriorityWeights) -> list[PriorityPart]:
+    """Urgency and shortfall severity, scaled down together to at most the cap."""
+    severity = inputs.worst_shortfall_severity
+    urgency_weight, severity_weight, scale = _declared(inputs, weights)
 
     def part(name: str, what: str, weight: float, value: str | None) -> PriorityPart:
         points = weight * scale
@@ -95,6 +113,15 @@ def _self_declared(inputs: PriorityInputs, weights: PriorityWeights) -> list[Pri
     return [urgency, shortfall]
 
 
+def score(inputs: PriorityInputs, weights: PriorityWeights, now: dt.datetime) -> float:
+    """`priority(...).score` without the explanation: what a queue is sorted by. The same
+    points added in the same order, so the same float."""
+    flags = [getattr(weights, name) if getattr(inputs, flag) else 0.0 for name, flag, _, _ in FLAGS]
+    urgency_weight, severity_weight, scale = _declared(inputs, weights)
+    _, waiting = _waited(inputs, weights, now)
+    return sum([*flags, urgency_weight * scale, severity_weight * scale, waiting])
+
+
 def priority(inputs: PriorityInputs, weights: PriorityWeights, now: dt.datetime) -> Priority:
     explanation = []
     for name, flag, label, unset in FLAGS:
@@ -105,10 +132,7 @@ def priority(inputs: PriorityInputs, weights: PriorityWeights, now: dt.datetime)
             text, points = f"{unset} +0", 0.0
         explanation.append(PriorityPart(part=name, points=points, text=text, weight=weight))
     explanation += _self_declared(inputs, weights)
-    # Whole days: two matching runs a moment apart must weigh requests the same.
-    waited_days = (now.date() - inputs.submitted_at.date()).days if inputs.submitted_at else 0
-    waited_days = max(waited_days, 0)
-    waiting = min(waited_days * weights.waiting_per_day, weights.waiting_cap)
+    waited_days, waiting = _waited(inputs, weights, now)
     days = f"{waited_days} day{'' if waited_days == 1 else 's'}"
     capped = " (capped)" if waiting < waited_days * weights.waiting_per_day else ""
     text = f"waiting {days} {_signed(waiting)}{capped}"

@@ -9,10 +9,15 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import JSON, ColumnElement, Select, Uuid, any_, bindparam, case, func, or_
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -33,7 +38,7 @@ from app.assistance.models import (
     RequestStage,
     RequestTransition,
 )
-from app.assistance.priority import PriorityInputs, priority
+from app.assistance.priority import PriorityInputs, priority, score
 from app.assistance.queue import is_overdue
 from app.assistance.schemas import (
     AnyRequestView,
@@ -454,26 +459,216 @@ def _computed_page(
     cursor: str | None,
 ) -> tuple[list[AnyRequestView], str | None]:
     """Orders that depend on the clock (priority grows with waiting): computed at one instant,
-    carried in the cursor, so that every page of one walk agrees."""
+    carried in the cursor, so that every page of one walk agrees. The whole list is read as
+    the few columns its order needs; only the page is read in full."""
     as_of, position = _decode_cursor(settings, sort, cursor)
-    rows = db.exec(statement.limit(MAX_COMPUTED_SORT)).all()
-    views = view(db, who, rows, now=as_of, settings=settings)
+    ranked = _ranked(db, settings, statement, sort, overdue, as_of)
+    page = _read_views(db, who, ranked[position : position + limit], as_of, settings)
+    more = position + limit < len(ranked)
+    return page, _encode_cursor(settings, sort, as_of, position + limit) if more else None
+
+
+SEVERITY_ORDER = ["low", "medium", "high", "critical"]
+
+# What ordering and filtering a list by a computed field needs of each request: its priority's
+# inputs and its stage's service target. The worst linked shortfall comes as its place in
+# SEVERITY_ORDER (the database compares the places).
+_WORST_SEVERITY_PLACE = (
+    select(
+        func.max(
+            case({s: place for place, s in enumerate(SEVERITY_ORDER)}, value=Shortfall.severity)
+        )
+    )
+    .select_from(RequestShortfall)
+    .join(Shortfall, col(Shortfall.id) == RequestShortfall.shortfall_id)
+    .where(RequestShortfall.request_id == AssistanceRequest.id)
+    .scalar_subquery()
+)
+# The request's State under its own name: a list filter's subquery on `states` (by region, by
+# priority group) must not be correlated to it.
+_ITS_STATE = aliased(State, name="its_state")
+_RANKED_COLUMNS: tuple[Any, ...] = (
+    col(AssistanceRequest.id),
+    col(AssistanceRequest.urgency),
+    col(AssistanceRequest.stage),
+    col(AssistanceRequest.stage_entered_at),
+    col(AssistanceRequest.submitted_at),
+    col(AssistanceRequest.created_at),
+    col(_ITS_STATE.is_ldc),
+    col(_ITS_STATE.is_lldc),
+    col(_ITS_STATE.is_sids),
+    col(_ITS_STATE.emerging_from_conflict),
+    col(_ITS_STATE.particular_needs),
+    _WORST_SEVERITY_PLACE.label("worst_severity_place"),
+)
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    """A request of a list in a computed order, as far as the order knows it."""
+
+    id: uuid.UUID
+    stage: RequestStage
+    stage_entered_at: dt.datetime
+    moment: dt.datetime
+    inputs: PriorityInputs
+
+
+def _ranked(
+    db: Session,
+    settings: Settings,
+    statement: SelectOfScalar[AssistanceRequest],
+    sort: str,
+    overdue: bool | None,
+    as_of: dt.datetime,
+) -> list[_Ranked]:
+    """Every request of the list (up to MAX_COMPUTED_SORT) in the order `sort` gives at
+    `as_of`, those `overdue` leaves out left out: Core rows, no ORM objects, and the priority's
+    score alone (its explanation is for the page)."""
+    rows = (
+        db.connection()
+        .execute(
+            statement.with_only_columns(*_RANKED_COLUMNS)
+            .join_from(
+                AssistanceRequest, _ITS_STATE, col(_ITS_STATE.code) == AssistanceRequest.state_code
+            )
+            .limit(MAX_COMPUTED_SORT)
+        )
+        .all()
+    )
+    ranked = [
+        _Ranked(
+            id=row.id,
+            stage=row.stage,
+            stage_entered_at=row.stage_entered_at,
+            moment=row.submitted_at or row.created_at,
+            inputs=PriorityInputs(
+                is_ldc=row.is_ldc,
+                is_lldc=row.is_lldc,
+                is_sids=row.is_sids,
+                emerging_from_conflict=row.emerging_from_conflict,
+                particular_needs=row.particular_needs,
+                urgency=row.urgency.value,
+                worst_shortfall_severity=_severity_at(row.worst_severity_place),
+                submitted_at=row.submitted_at,
+            ),
+        )
+        for row in rows
+    ]
+    targets = settings.service_targets
     if overdue is not None:
-        views = [v for v in views if isinstance(v, OfficerRequestView) and v.overdue is overdue]
-    views.sort(key=lambda v: _sort_key(v, sort))
-    start = position
-    page = views[start : start + limit]
-    more = start + limit < len(views)
-    return page, _encode_cursor(settings, sort, as_of, start + limit) if more else None
-
-
-def _sort_key(item: AnyRequestView, sort: str) -> tuple[Any, ...]:
+        ranked = [
+            r
+            for r in ranked
+            if is_overdue(r.stage.value, r.stage_entered_at, as_of, targets) is overdue
+        ]
     descending = sort.startswith("-")
-    if sort.lstrip("-") == "priority" and isinstance(item, OfficerRequestView):
-        score = item.priority.score
-        return (-score if descending else score, str(item.id))
-    moment = (item.submitted_at or item.created_at).timestamp()
-    return (-moment if descending else moment, str(item.id))
+    if sort.lstrip("-") == "priority":
+        weights = settings.priority_weights
+        scores = {r.id: score(r.inputs, weights, as_of) for r in ranked}
+        ranked.sort(key=lambda r: (-scores[r.id] if descending else scores[r.id], str(r.id)))
+    else:
+        moments = {r.id: r.moment.timestamp() for r in ranked}
+        ranked.sort(key=lambda r: (-moments[r.id] if descending else moments[r.id], str(r.id)))
+    return ranked
+
+
+def _severity_at(place: int | None) -> str | None:
+    return None if place is None else SEVERITY_ORDER[place]
+
+
+# The columns of a request that its views show as they are: the State's view's, then OHCHR's.
+_STATE_VIEW_NAMES = tuple(
+    name for name in RequestView.model_fields if name in AssistanceRequest.model_fields
+)
+_OFFICER_NAMES = ("assigned_officer_id", "internal_notes")
+_SHOWN_COLUMNS: tuple[Any, ...] = tuple(
+    col(getattr(AssistanceRequest, name)) for name in (*_STATE_VIEW_NAMES, *_OFFICER_NAMES)
+)
+
+
+@cache
+def _shown(dialect: str) -> Select[Any]:
+    """The read model of the requests of `:ids`: the columns their views show and, as JSON
+    arrays aggregated by the database, their recommendations' and shortfalls' ids. Built once
+    (building a statement costs more than answering it); PostgreSQL takes the ids as one
+    array, so it prepares the statement once for any number."""
+    postgres = dialect == "postgresql"
+    aggregate = func.json_agg if postgres else func.json_group_array
+    request = col(AssistanceRequest.id)
+
+    def linked(target: Any, link: Any) -> Any:
+        return (
+            sa_select(aggregate(target, type_=JSON)).where(link.request_id == request)
+        ).scalar_subquery()
+
+    if postgres:
+        wanted = request == any_(bindparam("ids", type_=ARRAY(Uuid())))
+    else:
+        wanted = request.in_(bindparam("ids", expanding=True))
+    return sa_select(
+        *_SHOWN_COLUMNS,
+        linked(col(RequestRecommendation.recommendation_id), RequestRecommendation).label(
+            "recommendation_ids"
+        ),
+        linked(col(RequestShortfall.shortfall_id), RequestShortfall).label("shortfall_ids"),
+    ).where(wanted)
+
+
+def _read_views(
+    db: Session,
+    who: Principal | None,
+    page: Sequence[_Ranked],
+    as_of: dt.datetime,
+    settings: Settings,
+) -> list[AnyRequestView]:
+    """The page's requests as `view` shows them, read as rows of the read model."""
+    if not page:
+        return []
+    statement = _shown(db.get_bind().dialect.name)
+    found = {
+        row.id: row for row in db.connection().execute(statement, {"ids": [r.id for r in page]})
+    }
+    rows = [found[r.id] for r in page]
+    assigned = _assigned_providers(
+        db,
+        [
+            row.id
+            for row in rows
+            if row.stage in SERVED_STAGES and _told_who_serves(who, row.state_code)
+        ],
+    )
+    officer = who is not None and who.is_ohchr
+    views: list[AnyRequestView] = []
+    for ranked, row in zip(page, rows, strict=True):
+        columns = row._mapping
+        shown = {name: columns[name] for name in _STATE_VIEW_NAMES}
+        shown.update(
+            published=row.visibility is Visibility.public,
+            recommendation_ids=_sorted_ids(row.recommendation_ids),
+            shortfall_ids=_sorted_ids(row.shortfall_ids),
+            assigned_provider=assigned.get(row.id),
+        )
+        if not officer:
+            views.append(RequestView(**shown))
+            continue
+        views.append(
+            OfficerRequestView(
+                **shown,
+                priority=priority(ranked.inputs, settings.priority_weights, as_of),
+                overdue=is_overdue(
+                    row.stage.value, row.stage_entered_at, as_of, settings.service_targets
+                ),
+                assigned_officer_id=row.assigned_officer_id,
+                internal_notes=row.internal_notes,
+            )
+        )
+    return views
+
+
+def _sorted_ids(linked: list[Any] | None) -> list[uuid.UUID]:
+    """Linked ids as `Links.of` gives them: sorted as text."""
+    return sorted((uuid.UUID(str(found)) for found in linked or ()), key=str)
 
 
 # The computed orders' cursor: the instant the order was computed at, and the offset reached.
@@ -512,7 +707,12 @@ def view(
     recommendations = RECOMMENDATIONS.of(db, ids)
     shortfalls = _linked_shortfalls(db, ids)
     assigned = _assigned_providers(
-        db, [r.id for r in requests if r.stage in SERVED_STAGES and _told_who_serves(who, r)]
+        db,
+        [
+            r.id
+            for r in requests
+            if r.stage in SERVED_STAGES and _told_who_serves(who, r.state_code)
+        ],
     )
     base = [
         RequestView(
@@ -542,11 +742,12 @@ def view(
     ]
 
 
-def _told_who_serves(who: Principal | None, request: AssistanceRequest) -> bool:
-    """The requesting State and OHCHR learn who serves the request; other readers do not."""
+def _told_who_serves(who: Principal | None, state_code: str) -> bool:
+    """The requesting State and OHCHR learn who serves a request of `state_code`; other
+    readers do not."""
     if who is None:
         return False
-    return who.is_ohchr or (who.is_state and who.state_code == request.state_code)
+    return who.is_ohchr or (who.is_state and who.state_code == state_code)
 
 
 def _assigned_providers(db: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, AssignedProvider]:
@@ -624,9 +825,6 @@ def _linked_shortfalls(db: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, lis
     return {
         rid: list(found) for rid, found in remembered(db, SHORTFALLS, ids, load, NO_LINKS).items()
     }
-
-
-SEVERITY_ORDER = ["low", "medium", "high", "critical"]
 
 
 def _worst_severities(db: Session) -> Callable[[list[uuid.UUID]], dict[uuid.UUID, str]]:
