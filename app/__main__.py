@@ -166,6 +166,7 @@ def cmd_import_recommendations(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    import gc
     import signal
     import threading
 
@@ -194,6 +195,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
+    # What start-up made lives as long as the process: kept out of the collector's way, so that
+    # a full collection does not walk it again while a job waits (80-120 ms of CPU, measured by
+    # bench/matching_run.py on a matching run).
+    gc.freeze()
     worker.serve()
     worker.database.dispose()
     return 0
