@@ -40,6 +40,8 @@ class ProgressReport(ReportContentColumns, Publishable, table=True):
     __table_args__ = (
         Index("ix_progress_reports_state_created", "state_code", "created_at", "id"),
         Index("ix_progress_reports_state_stage", "state_code", "stage"),
+        # The lists that span States (visibility, not one State, narrows them) in their order.
+        Index("ix_progress_reports_created", "created_at", "id"),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)

@@ -4,11 +4,13 @@ The State itself and OHCHR see everything they are entitled to (the State its dr
 OHCHR what was submitted); everyone else sees figures built from published data only.
 """
 
+from dataclasses import dataclass
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Uuid, and_, cast, func, select, true, union_all
+from sqlalchemy import ColumnElement, Uuid, and_, bindparam, cast, func, select, true, union_all
 from sqlmodel import Session, col
 
 from app.core.deps import DbSession
@@ -24,6 +26,7 @@ from app.taxonomies.models import Theme
 router = APIRouter(prefix="/states", tags=["states"])
 NOT_REPORTED = "no_report"
 UNREPORTED_SAMPLE = 50
+STATE_CODE = "state_code"  # the bound parameter of every overview query
 
 
 class ThemeCount(BaseModel):
@@ -59,62 +62,98 @@ class Overview(BaseModel):
 
 
 def build_overview(db: Session, state_code: str, scope: Visibility) -> Overview:
-    latest = _latest_status(db, state_code, scope)
-    total = int(db.execute(select(func.count()).where(_mine(state_code))).scalar_one())
+    queries = _queries(db.get_bind().dialect.name, scope)
+    connection = db.connection()
+
+    def rows(statement: Any) -> list[Any]:
+        return list(connection.execute(statement, {STATE_CODE: state_code}).all())
+
+    latest = _counts(rows(queries.latest_status))
+    total = int(rows(queries.total)[0][0])
     unreported = total - sum(latest.values())
-    examples = _unreported_sample(db, state_code, scope)
+    examples = [
+        UnreportedExample(id=str(rid), document_symbol=symbol, paragraph=paragraph, text=text)
+        for rid, symbol, paragraph, text in rows(queries.unreported_sample)
+    ]
     return Overview(
         state_code=state_code,
         scope=scope.value,
         recommendations=total,
-        by_mechanism=_by_mechanism(db, state_code),
-        by_theme=_theme_counts(db, state_code),
-        by_sdg_goal=_by_sdg_goal(db, state_code),
+        by_mechanism=_counts(rows(queries.by_mechanism)),
+        by_theme=[
+            ThemeCount(code=code, name=name, count=count)
+            for code, name, count in rows(queries.theme_counts)
+        ],
+        by_sdg_goal=_counts(rows(queries.by_sdg_goal)),
         by_latest_status=latest | {NOT_REPORTED: unreported},
         without_report=unreported,
         without_report_sample=[example.id for example in examples],
         without_report_examples=examples,
-        open_shortfalls_by_barrier=_open_shortfalls(db, state_code, scope),
+        open_shortfalls_by_barrier=_counts(rows(queries.open_shortfalls)),
     )
 
 
-def _mine(state_code: str) -> ColumnElement[bool]:
-    return col(Recommendation.state_code) == state_code
+def _counts(rows: list[Any]) -> dict[str, int]:
+    """(key, count) rows in the order the database gave them."""
+    return {str(key): int(count) for key, count in rows}
 
 
-def _by_mechanism(db: Session, state_code: str) -> dict[str, int]:
+@dataclass(frozen=True)
+class _Queries:
+    """The overview's statements for one scope, the State bound as `STATE_CODE`."""
+
+    latest_status: Any
+    total: Any
+    unreported_sample: Any
+    by_mechanism: Any
+    theme_counts: Any
+    by_sdg_goal: Any
+    open_shortfalls: Any
+
+
+@cache
+def _queries(dialect: str, scope: Visibility) -> _Queries:
+    """Built once per database and scope: building SQLAlchemy statements costs more CPU than
+    the database spends answering these."""
+    mine = col(Recommendation.state_code) == bindparam(STATE_CODE)
+    reports = col(ProgressReport.state_code) == bindparam(STATE_CODE)
+    return _Queries(
+        latest_status=_latest_status(dialect, scope, reports),
+        total=select(func.count()).where(mine),
+        unreported_sample=_unreported_sample(dialect, scope, reports, mine),
+        by_mechanism=_by_mechanism(mine),
+        theme_counts=_theme_counts(mine),
+        by_sdg_goal=_by_sdg_goal(mine),
+        open_shortfalls=_open_shortfalls(scope),
+    )
+
+
+def _by_mechanism(mine: ColumnElement[bool]) -> Any:
     mechanism = col(Recommendation.mechanism)
-    statement = select(mechanism, func.count()).where(_mine(state_code)).group_by(mechanism)
-    return _counts(db, statement)
+    return select(mechanism, func.count()).where(mine).group_by(mechanism)
 
 
-def _by_sdg_goal(db: Session, state_code: str) -> dict[str, int]:
+def _by_sdg_goal(mine: ColumnElement[bool]) -> Any:
     goal, recommendation = col(RecommendationSdg.goal), col(RecommendationSdg.recommendation_id)
-    statement = (
+    return (
         select(goal, func.count(func.distinct(recommendation)))
         .join(Recommendation, col(Recommendation.id) == recommendation)
-        .where(_mine(state_code))
+        .where(mine)
         .group_by(goal)
     )
-    return _counts(db, statement)
 
 
-def _open_shortfalls(db: Session, state_code: str, scope: Visibility) -> dict[str, int]:
+def _open_shortfalls(scope: Visibility) -> Any:
     barrier = col(Shortfall.barrier_type)
-    statement = (
+    return (
         select(barrier, func.count())
         .where(
-            col(Shortfall.state_code) == state_code,
+            col(Shortfall.state_code) == bindparam(STATE_CODE),
             col(Shortfall.resolved_on).is_(None),
             seen_by(Shortfall, scope),
         )
         .group_by(barrier)
     )
-    return _counts(db, statement)
-
-
-def _counts(db: Session, statement: Any) -> dict[Any, int]:
-    return {str(key): int(count) for key, count in db.execute(statement).all()}
 
 
 def coverage_parts(db: Session, scope: Visibility, *where: ColumnElement[bool]) -> list[Any]:
@@ -122,6 +161,10 @@ def coverage_parts(db: Session, scope: Visibility, *where: ColumnElement[bool]) 
     every report the scope sees among those `where` admits, as the scope sees the report.
     Outside the State and OHCHR that is the published revision: a correction awaiting
     publication counts for nobody else. Several readers' parts make one union (analytics)."""
+    return _coverage_parts(db.get_bind().dialect.name, scope, *where)
+
+
+def _coverage_parts(dialect: str, scope: Visibility, *where: ColumnElement[bool]) -> list[Any]:
     link = ProgressReportRecommendation
     current: Any = (
         select(
@@ -137,7 +180,7 @@ def coverage_parts(db: Session, scope: Visibility, *where: ColumnElement[bool]) 
         return [current]
     published_revision = col(ProgressReport.published_revision)
     lagging = and_(published_revision.is_not(None), published_revision != ProgressReport.revision)
-    recommendation_id, elements = _json_elements(db, col(ProgressRevision.recommendation_ids))
+    recommendation_id, elements = _json_elements(dialect, col(ProgressRevision.recommendation_ids))
     published = (
         select(
             recommendation_id,
@@ -159,14 +202,13 @@ def coverage_parts(db: Session, scope: Visibility, *where: ColumnElement[bool]) 
     return [current.where(~lagging), published]
 
 
-def _coverage(db: Session, state_code: str, scope: Visibility) -> Any:
-    parts = coverage_parts(db, scope, col(ProgressReport.state_code) == state_code)
-    return union_all(*parts).subquery()
+def _coverage(dialect: str, scope: Visibility, reports: ColumnElement[bool]) -> Any:
+    return union_all(*_coverage_parts(dialect, scope, reports)).subquery()
 
 
-def _json_elements(db: Session, ids: Any) -> tuple[Any, Any]:
+def _json_elements(dialect: str, ids: Any) -> tuple[Any, Any]:
     """The recommendation ids of a revision's JSON list, one row each, typed as the links'."""
-    if db.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         elements = func.jsonb_array_elements_text(ids).table_valued("value")
         return cast(elements.c.value, Uuid), elements
     # SQLite keeps a UUID as its 32 hex digits.
@@ -185,49 +227,42 @@ def latest_reports(coverage: Any) -> Any:
     return select(ranked.c.recommendation_id, ranked.c.status).where(ranked.c.rank == 1).subquery()
 
 
-def _latest_status(db: Session, state_code: str, scope: Visibility) -> dict[str, int]:
-    latest = latest_reports(_coverage(db, state_code, scope))
-    statement = select(latest.c.status, func.count()).group_by(latest.c.status)
-    return _counts(db, statement)
+def _latest_status(dialect: str, scope: Visibility, reports: ColumnElement[bool]) -> Any:
+    latest = latest_reports(_coverage(dialect, scope, reports))
+    return select(latest.c.status, func.count()).group_by(latest.c.status)
 
 
-def _unreported_sample(db: Session, state_code: str, scope: Visibility) -> list[UnreportedExample]:
-    coverage = _coverage(db, state_code, scope)
+def _unreported_sample(
+    dialect: str, scope: Visibility, reports: ColumnElement[bool], mine: ColumnElement[bool]
+) -> Any:
+    coverage = _coverage(dialect, scope, reports)
     reported = (
         select(coverage.c.recommendation_id)
         .where(coverage.c.recommendation_id == Recommendation.id)
         .exists()
     )
-    statement = (
+    return (
         select(
             col(Recommendation.id),
             col(Recommendation.document_symbol),
             col(Recommendation.paragraph),
             col(Recommendation.text),
         )
-        .where(_mine(state_code), ~reported)
+        .where(mine, ~reported)
         .order_by(col(Recommendation.created_at), col(Recommendation.id))
         .limit(UNREPORTED_SAMPLE)
     )
-    return [
-        UnreportedExample(id=str(rid), document_symbol=symbol, paragraph=paragraph, text=text)
-        for rid, symbol, paragraph, text in db.execute(statement).all()
-    ]
 
 
-def _theme_counts(db: Session, state_code: str) -> list[ThemeCount]:
-    statement = (
+def _theme_counts(mine: ColumnElement[bool]) -> Any:
+    return (
         select(col(Theme.code), col(Theme.name), func.count())
         .join(RecommendationTheme, col(RecommendationTheme.theme_id) == Theme.id)
         .join(Recommendation, col(Recommendation.id) == RecommendationTheme.recommendation_id)
-        .where(_mine(state_code))
+        .where(mine)
         .group_by(col(Theme.id), col(Theme.code), col(Theme.name))
         .order_by(func.count().desc(), col(Theme.name))
     )
-    return [
-        ThemeCount(code=code, name=name, count=count)
-        for code, name, count in db.execute(statement).all()
-    ]
 
 
 @router.get("/{code}/overview", response_model=Overview, operation_id="get_state_overview")

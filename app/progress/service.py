@@ -7,17 +7,30 @@ reads the last published revision.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, delete, exists, false, or_, true
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    String,
+    and_,
+    cast,
+    delete,
+    exists,
+    false,
+    func,
+    or_,
+    true,
+)
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.concurrency import require_match
 from app.core.errors import Conflict, NotFound, UnprocessableContent
 from app.core.models import utcnow
-from app.core.pagination import paginate
+from app.core.pagination import Listing
 from app.core.principal import Principal
 from app.core.settings import Settings
 from app.events.types import EventType, Visibility
@@ -41,6 +54,8 @@ from app.progress.schemas import (
 from app.recommendations.ownership import own_recommendation_ids
 
 CONTENT_FIELDS = tuple(ReportContentColumns.model_fields)
+# A report's `_FIELDS` by name: read from its model, or its row of a list.
+Fields = Mapping[Any, Any]
 
 
 LINKS = Links(ProgressReportRecommendation, "report_id", "recommendation_id")
@@ -71,11 +86,15 @@ def _unpublished(move: Move[ProgressReport]) -> None:
 
 def _lagging(report: ProgressReport) -> bool:
     """A correction was submitted after the revision everyone reads."""
-    return report.published_revision not in (None, report.revision)
+    return _lags(_fields(report))
+
+
+def _lags(report: Fields) -> bool:
+    return report["published_revision"] not in (None, report["revision"])
 
 
 def show(db: Session, audience: Visibility, report: ProgressReport) -> ReportRead:
-    return _shown(db, [(report, audience)])[0]
+    return _shown(db, [(_fields(report), audience)])[0]
 
 
 PROGRESS_REPORT: Kind[ProgressReport] = Kind(
@@ -119,26 +138,68 @@ def list_reports(
     cursor: str | None,
     settings: Settings,
 ) -> tuple[list[ReportRead], str | None]:
+    rows = _rows(db.get_bind().dialect.name)
     statement = filtered(
-        _visible(who), ProgressReport, state=state, stage=stage, visibility=visibility
+        rows.where(visible(ProgressReport, who)),
+        ProgressReport,
+        state=state,
+        stage=stage,
+        visibility=visibility,
     )
     if status is not None or recommendation is not None:
         statement = statement.where(_content_matches(who, status, recommendation))
-    keys = [ProgressReport.created_at, ProgressReport.id]
-    rows, next_cursor = paginate(
-        db,
-        statement,
-        keys,
-        limit=limit,
-        cursor=cursor,
+    listing = Listing(
+        [ProgressReport.created_at, ProgressReport.id],
         settings=settings,
         list_name="list_progress_reports",
     )
-    return to_read(db, who, rows), next_cursor
+    found = db.connection().execute(listing.page(statement, limit=limit, cursor=cursor)).all()
+    page, next_cursor = listing.cut(list(found), limit=limit)
+    seen = [(row._mapping, audience_of(who, row.state_code)) for row in page]
+    # The ids as text sort as `LINKS` sorts them: PostgreSQL writes them as `str(UUID)` does,
+    # SQLite as their 32 hex digits (the dashes, where they are, are always in the same place).
+    linked = {row.id: sorted(row.linked or ()) for row in page}
+    return _shown(db, seen, linked), next_cursor
 
 
-def _visible(who: Principal | None) -> SelectOfScalar[ProgressReport]:
-    return select(ProgressReport).where(visible(ProgressReport, who))
+@cache
+def _rows(dialect: str) -> Any:
+    """The read model of a list: the fields of every report (`_fields`) and, as a JSON array
+    aggregated by the database, the recommendations it covers, without ORM objects. Built once;
+    a page adds its conditions, order and limit."""
+    aggregate = func.json_agg if dialect == "postgresql" else func.json_group_array
+    link = ProgressReportRecommendation
+    linked = (
+        sa_select(aggregate(col(link.recommendation_id), type_=JSON))
+        .where(col(link.report_id) == col(ProgressReport.id))
+        .scalar_subquery()
+    )
+    columns = [col(getattr(ProgressReport, name)) for name in _FIELDS]
+    return sa_select(*columns, linked.label("linked"))
+
+
+# A report's fields that `_shown` reads: what it shows besides its content, the revision
+# everyone reads, and its content.
+_FIELDS = (
+    "id",
+    "state_code",
+    "stage",
+    "visibility",
+    "revision",
+    "pending_revision",
+    "published_revision",
+    "version",
+    "created_at",
+    "updated_at",
+    "submitted_at",
+    "submitted_by_id",
+    "published_at",
+    *CONTENT_FIELDS,
+)
+
+
+def _fields(report: ProgressReport) -> dict[str, Any]:
+    return {name: getattr(report, name) for name in _FIELDS}
 
 
 def _content_matches(
@@ -451,39 +512,47 @@ def to_read(
     db: Session, who: Principal | None, reports: Sequence[ProgressReport]
 ) -> list[ReportRead]:
     """Each report as this caller sees it."""
-    return _shown(db, [(r, audience_of(who, r.state_code)) for r in reports])
+    return _shown(db, [(_fields(r), audience_of(who, r.state_code)) for r in reports])
 
 
-def _shown(db: Session, seen: Sequence[tuple[ProgressReport, Visibility]]) -> list[ReportRead]:
-    """Reports as each audience sees them: everyone but the State and OHCHR reads the
-    published revision, which lags the current one while a correction awaits publication."""
+def _shown(
+    db: Session,
+    seen: Sequence[tuple[Fields, Visibility]],
+    linked: Mapping[uuid.UUID, Sequence[uuid.UUID | str]] | None = None,
+) -> list[ReportRead]:
+    """Reports (their `_fields`) as each audience sees them: everyone but the State and OHCHR
+    reads the published revision, which lags the current one while a correction awaits
+    publication. `linked` holds the reports' current links when the caller read them already."""
     published = _published_revisions(
-        db, [r for r, audience in seen if audience is Visibility.public and _lagging(r)]
+        db, [r for r, audience in seen if audience is Visibility.public and _lags(r)]
     )
-    current = LINKS.of(db, [r.id for r, _ in seen if r.id not in published])
+    if linked is None:
+        linked = LINKS.of(db, [r["id"] for r, _ in seen if r["id"] not in published])
     shown = []
     for report, audience in seen:
-        source: Any = published.get(report.id, report)
-        if source is report:
-            content = {f: getattr(report, f) for f in CONTENT_FIELDS}
-            content["recommendation_ids"] = current[report.id]
+        revision = published.get(report["id"])
+        if revision is None:
+            content = {f: report[f] for f in CONTENT_FIELDS}
+            content["recommendation_ids"] = linked[report["id"]]
         else:
-            content = _revision_as_content(source)
+            content = _revision_as_content(revision)
             content["recommendation_ids"] = sorted(content["recommendation_ids"], key=str)
         shown.append(
             ReportRead(
-                id=report.id,
-                state_code=report.state_code,
-                stage=report.stage,
-                visibility=report.visibility,
-                revision=source.number if source is not report else report.revision,
-                pending_revision=report.pending_revision if audience is Visibility.state else None,
-                version=report.version,
-                created_at=report.created_at,
-                updated_at=report.updated_at,
-                submitted_at=report.submitted_at,
-                submitted_by_id=report.submitted_by_id,
-                published_at=report.published_at,
+                id=report["id"],
+                state_code=report["state_code"],
+                stage=report["stage"],
+                visibility=report["visibility"],
+                revision=report["revision"] if revision is None else revision.number,
+                pending_revision=(
+                    report["pending_revision"] if audience is Visibility.state else None
+                ),
+                version=report["version"],
+                created_at=report["created_at"],
+                updated_at=report["updated_at"],
+                submitted_at=report["submitted_at"],
+                submitted_by_id=report["submitted_by_id"],
+                published_at=report["published_at"],
                 **content,
             )
         )
@@ -491,13 +560,15 @@ def _shown(db: Session, seen: Sequence[tuple[ProgressReport, Visibility]]) -> li
 
 
 def _published_revisions(
-    db: Session, reports: Sequence[ProgressReport]
+    db: Session, reports: Sequence[Fields]
 ) -> dict[uuid.UUID, ProgressRevision]:
     if not reports:
         return {}
-    wanted = {(r.id, r.published_revision) for r in reports}
+    wanted = {(r["id"], r["published_revision"]) for r in reports}
     rows = db.exec(
-        select(ProgressRevision).where(col(ProgressRevision.report_id).in_([r.id for r in reports]))
+        select(ProgressRevision).where(
+            col(ProgressRevision.report_id).in_([r["id"] for r in reports])
+        )
     ).all()
     return {row.report_id: row for row in rows if (row.report_id, row.number) in wanted}
 
