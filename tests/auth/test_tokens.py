@@ -300,3 +300,24 @@ def test_garbage_authorization_header_is_401_with_bearer_challenge(client, heade
     response = client.get(ME_URL, headers={"Authorization": header})
     assert_problem(response, 401, "unauthorized")
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_token_whose_signature_was_checked_before_still_expires(
+    client, db, settings, monkeypatch
+):
+    """The signature is checked once per token; the expiry on every request."""
+    user = make_user(db)
+    now = int(time.time())
+    token = signed(claims_for(settings, user, iat=now, exp=now + 30))
+    assert client.get(ME_URL, headers=bearer(token)).status_code == 200
+    monkeypatch.setattr(security.time, "time", lambda: now + 31)
+    assert_problem(client.get(ME_URL, headers=bearer(token)), 401, "unauthorized")
+    monkeypatch.setattr(security.time, "time", lambda: now + 30)
+    assert client.get(ME_URL, headers=bearer(token)).status_code == 200  # the last second counts
+
+
+def test_a_token_refused_once_is_refused_again(client, db, settings):
+    user = make_user(db)
+    forged = signed(claims_for(settings, user), secret="another-secret-" + "y" * 40)
+    for _ in range(2):
+        assert_problem(client.get(ME_URL, headers=bearer(forged)), 401, "unauthorized")
