@@ -176,7 +176,7 @@ def read_many(db: Session, ids: Sequence[uuid.UUID]) -> list[RecommendationRead]
     if not ids:
         return []
     statement = _shown(db.get_bind().dialect.name)
-    rows = db.connection().execute(statement, {"ids": list(ids)})
+    rows = db.connection().execute(statement, {"ids": list(ids)}).all()
     found = {row.id: _shape(row) for row in rows}
     return [found[id_] for id_ in ids if id_ in found]
 
