@@ -14,9 +14,8 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Select, Uuid, any_, bindparam, case, func, or_
+from sqlalchemy import ColumnElement, Select, case, func, or_
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -64,6 +63,7 @@ from app.core.pagination import (
     read_cursor,
 )
 from app.core.principal import Principal, Role
+from app.core.read_models import among_ids, json_list
 from app.core.settings import Settings, get_settings
 from app.events.types import EventType, Visibility
 from app.expertise.models import Assignment, AssignmentStatus, Provider
@@ -593,26 +593,20 @@ def _shown(dialect: str) -> Select[Any]:
     arrays aggregated by the database, their recommendations' and shortfalls' ids. Built once
     (building a statement costs more than answering it); PostgreSQL takes the ids as one
     array, so it prepares the statement once for any number."""
-    postgres = dialect == "postgresql"
-    aggregate = func.json_agg if postgres else func.json_group_array
     request = col(AssistanceRequest.id)
 
     def linked(target: Any, link: Any) -> Any:
         return (
-            sa_select(aggregate(target, type_=JSON)).where(link.request_id == request)
+            sa_select(json_list(dialect, target)).where(link.request_id == request)
         ).scalar_subquery()
 
-    if postgres:
-        wanted = request == any_(bindparam("ids", type_=ARRAY(Uuid())))
-    else:
-        wanted = request.in_(bindparam("ids", expanding=True))
     return sa_select(
         *_SHOWN_COLUMNS,
         linked(col(RequestRecommendation.recommendation_id), RequestRecommendation).label(
             "recommendation_ids"
         ),
         linked(col(RequestShortfall.shortfall_id), RequestShortfall).label("shortfall_ids"),
-    ).where(wanted)
+    ).where(among_ids(dialect, request))
 
 
 def _read_views(

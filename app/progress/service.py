@@ -12,7 +12,6 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     ColumnElement,
     String,
     and_,
@@ -20,7 +19,6 @@ from sqlalchemy import (
     delete,
     exists,
     false,
-    func,
     or_,
     true,
 )
@@ -32,6 +30,7 @@ from app.core.errors import Conflict, NotFound, UnprocessableContent
 from app.core.models import utcnow
 from app.core.pagination import Listing
 from app.core.principal import Principal
+from app.core.read_models import json_list
 from app.core.settings import Settings
 from app.events.types import EventType, Visibility
 from app.lifecycle.drafts import Links, filtered, publication, require_draft, submission, submitted
@@ -167,10 +166,9 @@ def _rows(dialect: str) -> Any:
     """The read model of a list: the fields of every report (`_fields`) and, as a JSON array
     aggregated by the database, the recommendations it covers, without ORM objects. Built once;
     a page adds its conditions, order and limit."""
-    aggregate = func.json_agg if dialect == "postgresql" else func.json_group_array
     link = ProgressReportRecommendation
     linked = (
-        sa_select(aggregate(col(link.recommendation_id), type_=JSON))
+        sa_select(json_list(dialect, col(link.recommendation_id)))
         .where(col(link.report_id) == col(ProgressReport.id))
         .scalar_subquery()
     )

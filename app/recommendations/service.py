@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Select, Uuid, any_, bindparam, func, or_, text
+from sqlalchemy import ColumnElement, Select, func, or_, text
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.errors import NotFound
 from app.core.pagination import Listing
+from app.core.read_models import among_ids, json_list, json_row
 from app.core.settings import Settings
 from app.recommendations.models import (
     Recommendation,
@@ -214,27 +214,22 @@ def _shown(dialect: str) -> Select[Any]:
     name, label), affected persons and SDG targets of the recommendations of `:ids`. Built once:
     building SQLAlchemy statements costs more CPU than the database spends answering them.
     PostgreSQL takes the ids as one array, so it prepares the statement once for any number."""
-    postgres = dialect == "postgresql"
-    aggregate = func.json_agg if postgres else func.json_group_array
-    array = func.json_build_array if postgres else func.json_array
     recommendation = col(Recommendation.id)
 
     def linked(value: Any, link: Any, *joins: tuple[Any, Any]) -> Any:
-        statement = sa_select(aggregate(value, type_=JSON)).select_from(link)
+        statement = sa_select(json_list(dialect, value)).select_from(link)
         for table, on in joins:
             statement = statement.join(table, on)
         return statement.where(link.recommendation_id == recommendation).scalar_subquery()
 
     rt, rp = RecommendationTheme, RecommendationAffectedPerson
-    if postgres:
-        wanted = recommendation == any_(bindparam("ids", type_=ARRAY(Uuid())))
-    else:
-        wanted = recommendation.in_(bindparam("ids", expanding=True))
     return sa_select(
         *_COLUMNS,
         linked(col(RecommendingState.state_code), RecommendingState).label("recommending"),
         linked(
-            array(Theme.code, Theme.name, rt.label), rt, (Theme, col(Theme.id) == rt.theme_id)
+            json_row(dialect, Theme.code, Theme.name, rt.label),
+            rt,
+            (Theme, col(Theme.id) == rt.theme_id),
         ).label("themes"),
         linked(
             col(AffectedPerson.name),
@@ -242,7 +237,7 @@ def _shown(dialect: str) -> Select[Any]:
             (AffectedPerson, col(AffectedPerson.id) == rp.affected_person_id),
         ).label("persons"),
         linked(col(RecommendationSdg.code), RecommendationSdg).label("sdgs"),
-    ).where(wanted)
+    ).where(among_ids(dialect, recommendation))
 
 
 def _shape(row: Any) -> RecommendationRead:
