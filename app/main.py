@@ -7,7 +7,6 @@ from functools import cache
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.routing import APIRoute
 
 from app.analytics.router import drafts_router as report_drafts_router
 from app.analytics.router import router as analytics_router
@@ -28,8 +27,8 @@ from app.core.logging import configure_logging
 from app.core.metrics import router as metrics_router
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.openapi import install_openapi
-from app.core.ratelimit import OPENAPI_RESPONSES as RATE_LIMITED
 from app.core.ratelimit import RateLimitMiddleware
+from app.core.routing import operation_id
 from app.core.security import prepare_decoy_hash
 from app.core.settings import Settings, get_settings
 from app.expertise.router import router as providers_router
@@ -47,7 +46,6 @@ from app.webhooks.feed_router import router as events_router
 from app.webhooks.router import router as webhooks_router
 from app.worker import build_worker, job_kinds
 
-API_PREFIX = "/api/v1"
 DESCRIPTION = """
 The Item 10 Voluntary Platform: UN Member States report their progress in implementing the
 recommendations of the UN human rights mechanisms, say where they fall short, and request
@@ -87,10 +85,6 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 )
 
 
-def _operation_id(route: APIRoute) -> str:
-    return route.name
-
-
 def connect_domains() -> None:
     """Effects that cross domains, registered here so that no domain imports the one above it:
     a completed or withdrawn request frees the capacity its assignments held."""
@@ -118,7 +112,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        generate_unique_id_function=_operation_id,
+        generate_unique_id_function=operation_id,
         dependencies=[Depends(screen_parameters)],
         docs_url=None,  # served from the installed package by install_docs
         redoc_url=None,
@@ -131,7 +125,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(health_router)
     app.include_router(metrics_router)
     for router in API_ROUTERS:
-        app.include_router(router, prefix=API_PREFIX, responses=RATE_LIMITED)
+        # Taken as built (`api_router`): including them would build a copy of every route.
+        app.router.routes.extend(router.routes)
     install_console(app)
     install_openapi(app)
     install_docs(app)

@@ -4,7 +4,7 @@ from dataclasses import replace
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi import Depends, Header, Path, Query, Response
 
 from app.analytics import (
     assistance,
@@ -33,6 +33,7 @@ from app.core.deps import AppSettings, DbSession
 from app.core.errors import NotFound
 from app.core.guards import Anyone, Officer, require
 from app.core.principal import Principal, Role
+from app.core.routing import api_router
 from app.states.service import get_state
 from app.taxonomies.vocabularies import Mechanism
 
@@ -61,8 +62,8 @@ PICTURES: dict[int | str, dict[str, Any]] = {
     }
 }
 
-router = APIRouter(prefix="/analytics", tags=["analytics"])
-drafts_router = APIRouter(prefix="/states", tags=["analytics"])
+router = api_router("/analytics", tags=["analytics"])
+drafts_router = api_router("/states", tags=["analytics"])
 
 StateOrOhchr = Annotated[
     Principal,

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlmodel import Session
 
@@ -24,11 +24,12 @@ from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.openapi import conflict, refusal
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.core.principal import Principal, Role
+from app.core.routing import api_router
 from app.core.settings import Settings
 from app.lifecycle.routes import Filters, add_verb_routes
 from app.taxonomies.vocabularies import AssistanceType
 
-router = APIRouter(prefix="/assistance-requests", tags=["assistance-requests"])
+router = api_router("/assistance-requests", tags=["assistance-requests"])
 
 Party = Annotated[
     Principal,

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from app.audit import service
 from app.audit.models import AuditEvent
@@ -10,9 +10,10 @@ from app.core.deps import AppSettings, DbSession
 from app.core.guards import require
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.core.principal import Principal, Role
+from app.core.routing import api_router
 from app.core.schemas import IsoDateTime
 
-router = APIRouter(prefix="/audit-events", tags=["audit"])
+router = api_router("/audit-events", tags=["audit"])
 
 AuditReader = Annotated[Principal, Depends(require(Role.ohchr_admin, Role.state_focal_point))]
 

@@ -3,7 +3,7 @@ import binascii
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response
+from fastapi import Depends, Form, Header, Query, Request, Response
 from pydantic import BaseModel
 
 from app.auth import service, tokens
@@ -28,10 +28,11 @@ from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.openapi import conflict
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.core.principal import Principal, Role
+from app.core.routing import api_router
 
-auth_router = APIRouter(prefix="/auth", tags=["auth"])
-users_router = APIRouter(prefix="/users", tags=["users"])
-clients_router = APIRouter(prefix="/api-clients", tags=["api-clients"])
+auth_router = api_router("/auth", tags=["auth"])
+users_router = api_router("/users", tags=["users"])
+clients_router = api_router("/api-clients", tags=["api-clients"])
 
 AccountManager = Annotated[Principal, Depends(require(Role.ohchr_admin, Role.state_focal_point))]
 FormField = Annotated[str | None, Form(max_length=1024)]

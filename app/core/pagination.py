@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Annotated, Any, Generic, TypeVar, Unpack, cast
+from typing import Annotated, Any, Generic, TypeVar, cast
 
 from fastapi import Query
 from pydantic import BaseModel
@@ -46,7 +46,7 @@ Cursor = Annotated[
 
 T = TypeVar("T")
 Row = TypeVar("Row")
-S = TypeVar("S", bound=Select[Unpack[tuple[Any, ...]]] | SelectOfScalar[Any])
+S = TypeVar("S", bound=Select[*tuple[Any, ...]] | SelectOfScalar[Any])
 
 # A value read from a cursor, checked and typed; raises ValueError, TypeError or OverflowError.
 CursorField = Callable[[object], Any]

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from pydantic import BaseModel
 
 from app.core.concurrency import IfMatch, set_etag
@@ -9,12 +9,13 @@ from app.core.deps import AppSettings, DbSession
 from app.core.guards import Officer
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from app.core.routing import api_router
 from app.expertise import service
 from app.expertise.models import ProviderKind
 from app.expertise.schemas import ProviderCreate, ProviderFields, ProviderPage, ProviderRead
 from app.taxonomies.vocabularies import AssistanceType
 
-router = APIRouter(prefix="/providers", tags=["providers"])
+router = api_router("/providers", tags=["providers"])
 
 
 @router.get("", response_model=ProviderPage, operation_id="list_providers")

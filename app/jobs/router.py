@@ -2,18 +2,19 @@ import uuid
 from collections.abc import Mapping
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 
 from app.core.deps import AppSettings, DbSession
 from app.core.guards import Admin
 from app.core.openapi import conflict
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from app.core.routing import api_router
 from app.jobs import service
 from app.jobs.models import JobStatus
 from app.jobs.schemas import JobPage, JobRead
 from app.jobs.worker import JobKind
 
-router = APIRouter(prefix="/jobs", tags=["jobs"])
+router = api_router("/jobs", tags=["jobs"])
 
 
 async def job_kinds(request: Request) -> Mapping[str, JobKind]:

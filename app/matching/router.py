@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi import Body, Depends, Header, Query, Request, Response
 from pydantic import BaseModel
 
 from app.assistance import service as assistance
@@ -12,6 +12,7 @@ from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.openapi import conflict, refusal
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.core.principal import OHCHR_ROLES, Principal, Role
+from app.core.routing import api_router
 from app.core.settings import Settings
 from app.expertise.models import Assignment, AssignmentStatus
 from app.lifecycle.routes import add_verb_routes
@@ -29,10 +30,10 @@ from app.matching.schemas import (
     MatchingRunRead,
 )
 
-candidates_router = APIRouter(prefix="/assistance-requests", tags=["matching"])
-runs_router = APIRouter(prefix="/matching-runs", tags=["matching"])
-assignments_router = APIRouter(prefix="/assignments", tags=["assignments"])
-joint_router = APIRouter(prefix="/joint-activity-proposals", tags=["matching"])
+candidates_router = api_router("/assistance-requests", tags=["matching"])
+runs_router = api_router("/matching-runs", tags=["matching"])
+assignments_router = api_router("/assignments", tags=["assignments"])
+joint_router = api_router("/joint-activity-proposals", tags=["matching"])
 
 OfficerOrProvider = Annotated[Principal, Depends(require(*OHCHR_ROLES, Role.provider))]
 

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from app.core.concurrency import IfMatch, set_etag
@@ -10,6 +10,7 @@ from app.core.guards import FocalPoint, require
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.core.principal import Principal, Role
+from app.core.routing import api_router
 from app.core.schemas import JsonDate, StateCode
 from app.progress import deadlines as service
 from app.progress.deadlines_schemas import (
@@ -20,7 +21,7 @@ from app.progress.deadlines_schemas import (
 )
 from app.progress.models import ReportingDeadline
 
-router = APIRouter(prefix="/reporting-deadlines", tags=["reporting-deadlines"])
+router = api_router("/reporting-deadlines", tags=["reporting-deadlines"])
 
 # A State's own people and OHCHR; providers and the public never see a State's deadlines.
 Reader = Annotated[

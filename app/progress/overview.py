@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Uuid, and_, bindparam, cast, func, select, true, union_all
 from sqlmodel import Session, col
 
 from app.core.deps import DbSession
 from app.core.guards import Anyone
+from app.core.routing import api_router
 from app.events.types import Visibility
 from app.lifecycle.visibility import audience_of, seen_by
 from app.progress.models import ProgressReport, ProgressReportRecommendation, ProgressRevision
@@ -23,7 +24,7 @@ from app.shortfalls.models import Shortfall
 from app.states.service import get_state
 from app.taxonomies.models import Theme
 
-router = APIRouter(prefix="/states", tags=["states"])
+router = api_router("/states", tags=["states"])
 NOT_REPORTED = "no_report"
 UNREPORTED_SAMPLE = 50
 STATE_CODE = "state_code"  # the bound parameter of every overview query

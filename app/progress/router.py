@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import Path, Request, Response
 from pydantic import BaseModel
 
 from app.core.concurrency import IfMatch, etag_of, set_etag
@@ -11,6 +11,7 @@ from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.openapi import conflict
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.core.principal import Principal
+from app.core.routing import api_router
 from app.core.settings import Settings
 from app.lifecycle.routes import Filters, add_verb_routes
 from app.lifecycle.visibility import Stage
@@ -29,7 +30,7 @@ from app.progress.schemas import (
     RevisionRead,
 )
 
-router = APIRouter(prefix="/progress-reports", tags=["progress-reports"])
+router = api_router("/progress-reports", tags=["progress-reports"])
 
 RevisionNumber = Annotated[int, Path(ge=1, le=10_000)]
 

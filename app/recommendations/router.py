@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi import File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel
 from sqlmodel import col, select
 
@@ -12,6 +12,7 @@ from app.core.guards import Admin, Anyone, FocalPoint, StateMember
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.openapi import conflict
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
+from app.core.routing import api_router
 from app.recommendations import clusters, service
 from app.recommendations.jobs import queue_import, saved_upload
 from app.recommendations.models import RecommendationImport
@@ -29,9 +30,9 @@ from app.recommendations.schemas import (
 )
 from app.taxonomies.vocabularies import Mechanism, Position
 
-catalogue_router = APIRouter(prefix="/recommendations", tags=["recommendations"])
-imports_router = APIRouter(prefix="/recommendation-imports", tags=["recommendation-imports"])
-clusters_router = APIRouter(prefix="/recommendation-clusters", tags=["recommendation-clusters"])
+catalogue_router = api_router("/recommendations", tags=["recommendations"])
+imports_router = api_router("/recommendation-imports", tags=["recommendation-imports"])
+clusters_router = api_router("/recommendation-clusters", tags=["recommendation-clusters"])
 
 ShortText = Annotated[str | None, Query(max_length=300)]
 

@@ -1,6 +1,6 @@
 import uuid
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from pydantic import BaseModel
 
 from app.core.concurrency import IfMatch, set_etag
@@ -10,6 +10,7 @@ from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.openapi import conflict
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.core.principal import Principal
+from app.core.routing import api_router
 from app.core.settings import Settings
 from app.lifecycle.routes import Filters, add_verb_routes
 from app.lifecycle.visibility import Stage
@@ -18,7 +19,7 @@ from app.shortfalls.models import Severity, Shortfall
 from app.shortfalls.schemas import ShortfallCreate, ShortfallPage, ShortfallRead, ShortfallUpdate
 from app.taxonomies.vocabularies import BarrierType
 
-router = APIRouter(prefix="/shortfalls", tags=["shortfalls"])
+router = api_router("/shortfalls", tags=["shortfalls"])
 
 
 def _shown(db: DbSession, shortfall: Shortfall, response: Response) -> ShortfallRead:

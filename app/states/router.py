@@ -1,16 +1,17 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 
 from app.core.concurrency import IfMatch, set_etag
 from app.core.deps import AppSettings, DbSession
 from app.core.guards import Admin, Anyone
 from app.core.openapi import refusal
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from app.core.routing import api_router
 from app.states import service
 from app.states.schemas import StatePage, StateRead, StateUpdate
 
-router = APIRouter(prefix="/states", tags=["states"])
+router = api_router("/states", tags=["states"])
 
 StateCodePath = Annotated[str, Path(min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$")]
 

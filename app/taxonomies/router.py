@@ -1,14 +1,15 @@
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import Header, Response
 from pydantic import BaseModel
 
 from app.core.deps import DbSession
 from app.core.guards import Anyone
+from app.core.routing import api_router
 from app.taxonomies import service
 
-router = APIRouter(prefix="/taxonomies", tags=["taxonomies"])
+router = api_router("/taxonomies", tags=["taxonomies"])
 
 
 class TaxonomyKind(StrEnum):

@@ -2,17 +2,18 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel
 
 from app.core.deps import AppSettings, DbSession
 from app.core.guards import Anyone
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from app.core.routing import api_router
 from app.events.types import EventType, Visibility
 from app.webhooks.audience import Audience
 from app.webhooks.feed import read_feed
 
-router = APIRouter(prefix="/events", tags=["events"])
+router = api_router("/events", tags=["events"])
 
 
 class EventData(BaseModel):

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from pydantic import BaseModel
 
 from app.core.concurrency import IfMatch, set_etag
@@ -11,6 +11,7 @@ from app.core.idempotency import IdempotencyKey, create_once, created_response, 
 from app.core.openapi import conflict
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.core.principal import Principal, Role
+from app.core.routing import api_router
 from app.webhooks import service
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
 from app.webhooks.schemas import (
@@ -23,7 +24,7 @@ from app.webhooks.schemas import (
     WebhookSubscriptionUpdate,
 )
 
-router = APIRouter(prefix="/webhook-subscriptions", tags=["webhooks"])
+router = api_router("/webhook-subscriptions", tags=["webhooks"])
 
 Subscriber = Annotated[Principal, Depends(require(Role.ohchr_admin, Role.state_focal_point))]
 
