@@ -25,6 +25,7 @@ import gc
 import multiprocessing
 import os
 import resource
+import secrets
 import statistics
 import sys
 import tempfile
@@ -268,9 +269,11 @@ def step_search(url: str, analyze: bool) -> tuple[str, Timings]:
     from sqlalchemy import text
 
     from app.core.db import write_intent
+    from app.core.settings import Settings
     from app.recommendations.service import CatalogueFilter, search
 
     database = _database(url)
+    settings = Settings(database_url=url, jwt_secret=secrets.token_urlsafe(48))
     with database.engine.begin() as connection:
         if database.engine.dialect.name == "postgresql":
             autovacuum = connection.execute(text("SHOW autovacuum")).scalar()
@@ -312,12 +315,12 @@ def step_search(url: str, analyze: bool) -> tuple[str, Timings]:
         cursor = None
         if second_page:
             with database.transaction() as db:
-                _, cursor = search(db, where, limit=PAGE, cursor=None)
+                _, cursor = search(db, where, limit=PAGE, cursor=None, settings=settings)
             assert cursor is not None, f"{arguments}: no second page"
 
         def run() -> int:
             with database.transaction() as db:
-                items, _ = search(db, where, limit=PAGE, cursor=cursor)
+                items, _ = search(db, where, limit=PAGE, cursor=cursor, settings=settings)
             return len(items)
 
         return run

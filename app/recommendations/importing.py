@@ -15,13 +15,15 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from pydantic import BaseModel
-from sqlalchemy import delete, insert
+from sqlalchemy import Connection, Dialect, Table, delete
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col
 
 from app.audit.service import record
 from app.core.errors import UnprocessableContent
@@ -301,7 +303,7 @@ def _accepted_batches(
     tally: Tally,
     progress: Progress | None = None,
 ) -> Iterator[list[Accepted]]:
-    first_seen: dict[str, tuple[int, str]] = {}
+    first_rows = FirstRows()
     batch: list[Accepted] = []
     for parsed in rows:
         tally.rows_read += 1
@@ -317,13 +319,14 @@ def _accepted_batches(
         for term in parsed.themes:
             terms.note_unknown(term.code, term.name)
         digest = content_hash(parsed)
-        earlier = first_seen.setdefault(parsed.source_key, (parsed.row, digest))
-        if earlier != (parsed.row, digest):
-            if earlier[1] == digest:
+        earlier = first_rows.earlier(parsed.source_key, parsed.row, digest)
+        if earlier is not None:
+            earlier_row, same_content = earlier
+            if same_content:
                 tally.duplicates += 1
             else:
                 tally.reject(
-                    parsed.row, f"same recommendation as row {earlier[0]} but different content"
+                    parsed.row, f"same recommendation as row {earlier_row} but different content"
                 )
             continue
         batch.append((parsed, digest))
@@ -332,6 +335,29 @@ def _accepted_batches(
             batch = []
     if batch:
         yield batch
+
+
+class FirstRows:
+    """The first row of each source key in a file and the hash of its content, so that a later
+    row of the same key is told a duplicate or a conflict.
+
+    Kept as digests (16 bytes of the key's BLAKE2b; 16 bytes of the content hash and the row
+    number): about 130 bytes a key rather than 380 for the strings, which is most of an
+    import's memory (200,000 rows: 30 MB rather than 80). Two keys or contents agreeing on 128
+    bits of a cryptographic hash do not happen by chance."""
+
+    def __init__(self) -> None:
+        self._rows: dict[bytes, bytes] = {}
+
+    def earlier(self, source_key: str, row: int, digest: str) -> tuple[int, bool] | None:
+        """None for the first row of `source_key`, which is remembered; for a later one, the
+        first row's number and whether its content was the same."""
+        key = hashlib.blake2b(source_key.encode(), digest_size=16).digest()
+        this = bytes.fromhex(digest[:32]) + row.to_bytes(4)
+        first = self._rows.setdefault(key, this)
+        if first is this:
+            return None
+        return int.from_bytes(first[16:]), first[:16] == this[:16]
 
 
 def content_hash(parsed: ParsedRecommendation) -> str:
@@ -368,15 +394,7 @@ def _apply(
     terms: TermCache,
     tally: Tally,
 ) -> None:
-    keys = [parsed.source_key for parsed, _ in batch]
-    existing = {
-        key: (rid, digest)
-        for rid, key, digest in db.exec(
-            select(Recommendation.id, Recommendation.source_key, Recommendation.content_hash).where(
-                col(Recommendation.source_key).in_(keys)
-            )
-        ).all()
-    }
+    existing = _known(db, [parsed.source_key for parsed, _ in batch])
     fresh: list[tuple[uuid.UUID, ParsedRecommendation, str]] = []
     for parsed, digest in batch:
         known = existing.get(parsed.source_key)
@@ -390,6 +408,25 @@ def _apply(
     if fresh:
         insert_new(db, fresh, import_id, terms)
         tally.created += len(fresh)
+
+
+def _known(db: Session, keys: list[str]) -> dict[str, tuple[uuid.UUID, str]]:
+    """The id and content hash of each of `keys` the catalogue holds. The keys go as one
+    parameter (an array; JSON on SQLite), so the statement is the same for every chunk and
+    nobody renders or parses a thousand placeholders."""
+    db.flush()  # as an ORM query would
+    connection = db.connection()
+    select_known = "SELECT id, source_key, content_hash FROM recommendations WHERE source_key"
+    if connection.dialect.name == "postgresql":
+        rows = connection.exec_driver_sql(f"{select_known} = ANY(%s)", (keys,))
+    else:
+        in_json = "IN (SELECT value FROM json_each(?))"
+        rows = connection.exec_driver_sql(f"{select_known} {in_json}", (json.dumps(keys),))
+    return {key: (_uuid(rid), digest) for rid, key, digest in rows}
+
+
+def _uuid(value: uuid.UUID | str) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
 
 
 def _columns(
@@ -423,8 +460,9 @@ def insert_new(
     terms: TermCache,
 ) -> None:
     now = utcnow()
-    db.execute(
-        insert(Recommendation),
+    bulk_insert(
+        db,
+        Recommendation,
         [
             {"id": rid, "version": 1, "created_at": now, "updated_at": now}
             | _columns(parsed, digest, import_id)
@@ -437,7 +475,7 @@ def insert_new(
 def _insert_links(
     db: Session, items: list[tuple[uuid.UUID, ParsedRecommendation]], terms: TermCache
 ) -> None:
-    links: dict[Any, list[dict[str, Any]]] = {
+    links: dict[type[SQLModel], list[dict[str, Any]]] = {
         RecommendingState: [],
         RecommendationTheme: [],
         RecommendationAffectedPerson: [],
@@ -465,8 +503,60 @@ def _insert_links(
             for code in set(parsed.sdg_targets)
         ]
     for model, values in links.items():
-        if values:
-            db.execute(insert(model), values)
+        bulk_insert(db, model, values)
+
+
+def bulk_insert(db: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
+    """Insert `rows` (dicts of the same columns) into `model`'s table in the session's
+    transaction, with their values bound as SQLAlchemy binds them: by COPY on PostgreSQL and
+    by one executemany on SQLite, without the ORM's work for each row. A database error is
+    raised as SQLAlchemy's DBAPIError, as for any other statement."""
+    if not rows:
+        return
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    db.flush()  # as an ORM statement would: a theme just coded is written first
+    connection = db.connection()
+    names = list(rows[0])
+    values = _bound(connection.dialect, table, names, rows)
+    if connection.dialect.name == "postgresql":
+        _copy(connection, f"COPY {table.name} ({', '.join(names)}) FROM STDIN", values)
+    else:
+        placeholders = ", ".join("?" * len(names))
+        columns = ", ".join(names)  # the model's own column names, never input
+        statement = f"INSERT INTO {table.name} ({columns}) VALUES ({placeholders})"  # noqa: S608
+        connection.exec_driver_sql(statement, values)
+
+
+def _bound(
+    dialect: Dialect, table: Table, names: list[str], rows: list[dict[str, Any]]
+) -> list[tuple[Any, ...]]:
+    """The rows as tuples of the values the driver takes (UUIDs as text on SQLite, enums
+    checked), each distinct value converted once: a chunk's rows share their timestamps,
+    import and enums."""
+    assert len(names) > 1, "itemgetter gives a tuple for two names or more"
+    values: list[tuple[Any, ...]] = list(map(itemgetter(*names), rows))
+    processors = {
+        i: process
+        for i, name in enumerate(names)
+        if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+    }
+    if not processors:
+        return values
+    by_column = list(zip(*values, strict=True))
+    for i, process in processors.items():
+        converted = {value: process(value) for value in set(by_column[i])}
+        by_column[i] = tuple(converted[value] for value in by_column[i])
+    return list(zip(*by_column, strict=True))
+
+
+def _copy(connection: Connection, statement: str, values: list[tuple[Any, ...]]) -> None:
+    driver: psycopg.Connection[Any] = connection.connection.driver_connection  # type: ignore[assignment]
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in values:
+                copy.write_row(row)
+    except psycopg.Error as error:
+        raise DBAPIError.instance(statement, None, error, psycopg.Error) from error
 
 
 def _update(

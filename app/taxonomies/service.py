@@ -238,14 +238,20 @@ class TermCache:
             db.exec(select(SdgTarget.code)).all()
         )
         self.unknown_themes: dict[str, None] = {}
+        # What each term came to, until a theme is added or coded: a file repeats a few
+        # hundred terms thousands of times.
+        self._codes: dict[str, tuple[str, ...]] = {}
+        self._links: dict[tuple[str | None, str], list[tuple[int, str | None]]] = {}
 
     def _codes_of(self, name: str) -> tuple[str, ...]:
-        codes = _reference_codes(name)
-        if not codes:
-            theme = self.themes_by_key.get(term_key(name))
-            if theme is not None and theme.code:
-                codes = (theme.code,)
-        return codes
+        if name not in self._codes:
+            codes = _reference_codes(name)
+            if not codes:
+                theme = self.themes_by_key.get(term_key(name))
+                if theme is not None and theme.code:
+                    codes = (theme.code,)
+            self._codes[name] = codes
+        return self._codes[name]
 
     def note_unknown(self, code: str | None, name: str) -> None:
         """Remember an uncoded name the crosswalk does not know (every row read, stored or
@@ -255,6 +261,11 @@ class TermCache:
 
     def theme_links(self, code: str | None, name: str) -> list[tuple[int, str | None]]:
         """The theme rows (id, label as the source writes it) one source term is linked to."""
+        if (code, name) not in self._links:
+            self._links[(code, name)] = self._theme_links(code, name)
+        return self._links[(code, name)]
+
+    def _theme_links(self, code: str | None, name: str) -> list[tuple[int, str | None]]:
         if code:
             return [(self.theme_id(code, name), None)]
         codes = self._codes_of(name)
@@ -273,14 +284,20 @@ class TermCache:
             theme = Theme(code=code, name=" ".join(name.split()), key=term_key(name))
             self.db.add(theme)
             self.db.flush()
+            self._forget_terms()
         elif code and theme.code is None and code not in self.themes_by_code:
             theme.code = code
             self.db.add(theme)
+            self._forget_terms()
         if theme.code:
             self.themes_by_code[theme.code] = theme
         self.themes_by_key[theme.key] = theme
         assert theme.id is not None
         return theme.id
+
+    def _forget_terms(self) -> None:
+        self._codes.clear()
+        self._links.clear()
 
     def person_id(self, name: str) -> int:
         person = self.persons.get(term_key(name))

@@ -499,6 +499,8 @@ def _sheet_rows(sheet: CalamineSheet) -> Rows:
 
 
 def cell_text(cell: Cell | None) -> str:
+    if type(cell) is str:  # every CSV cell: the common case first
+        return cell
     if cell is None:
         return ""
     if isinstance(cell, float) and cell.is_integer():

@@ -12,11 +12,11 @@ UPR Info's action category, 1 to 5, kept. A recommending State "(Unknown)" means
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import lru_cache, partial
 from pathlib import Path
 
 from app.recommendations.importers.base import (
-    Cell,
     ParsedRecommendation,
     ParsedRow,
     Resolver,
@@ -49,6 +49,7 @@ COLUMNS = {
 }
 _UNKNOWN_STATE = "(Unknown)"
 ACTION_CATEGORIES = {"1", "2", "3", "4", "5"}
+CELLS_REMEMBERED = 4096  # distinct cells of each column remembered while reading one file
 
 
 OPTIONAL = frozenset({"action"})
@@ -71,26 +72,41 @@ def read(path: Path, *, state: str | None, resolver: Resolver) -> Iterator[Parse
 
 def _rows(table: Table, state: str | None, resolver: Resolver) -> Iterator[ParsedRow]:
     positions = column_positions(table.header, COLUMNS)
+    fields = _Fields(state, resolver)
     for number, cells in table.rows():
+        width = len(cells)
         values = dict.fromkeys(OPTIONAL, "") | {
-            field: _cell(cells, i) for field, i in positions.items()
+            field: cell_text(cells[i]) if i < width else "" for field, i in positions.items()
         }
         try:
-            yield _recommendation(number, values, state, resolver)
+            yield _recommendation(number, values, fields)
         except RowProblem as problem:
             yield RowRejection(number, str(problem))
 
 
-def _cell(cells: list[Cell], position: int) -> str:
-    return cell_text(cells[position]) if position < len(cells) else ""
+class _Fields:
+    """What the cells of one file say, each distinct cell read once: an export repeats the same
+    few hundred State names, State lists and issue lists, and reading one costs more than the
+    rest of its row. A cell that is refused (RowProblem) is read again each time."""
+
+    def __init__(self, state: str | None, resolver: Resolver) -> None:
+        remembered = lru_cache(maxsize=CELLS_REMEMBERED)
+        self.state_under_review: Callable[[str], str] = remembered(
+            partial(_state_under_review, state=state, resolver=resolver)
+        )
+        self.recommending: Callable[[str], tuple[str, ...]] = remembered(
+            partial(_recommending, resolver=resolver)
+        )
+        self.session: Callable[[str], int | None] = remembered(session_of)
+        self.position: Callable[[str], str | None] = remembered(position_of)
+        self.themes: Callable[[str], tuple[ThemeTerm, ...]] = remembered(_themes)
+        self.action: Callable[[str], int | None] = remembered(_action)
 
 
-def _recommendation(
-    number: int, values: dict[str, str], state: str | None, resolver: Resolver
-) -> ParsedRecommendation:
-    state_code = _state_under_review(values["state"], state, resolver)
-    recommending = _recommending(values["recommending"], resolver)
-    session = session_of(values["session"])
+def _recommendation(number: int, values: dict[str, str], fields: _Fields) -> ParsedRecommendation:
+    state_code = fields.state_under_review(values["state"])
+    recommending = fields.recommending(values["recommending"])
+    session = fields.session(values["session"])
     text = clean_text(values["text"])
     if not text:
         raise RowProblem("the recommendation has no text")
@@ -102,17 +118,17 @@ def _recommendation(
         mechanism="upr",
         body="UPR",
         text=text,
-        position=position_of(values["response"]),
+        position=fields.position(values["response"]),
         cycle=cycle_of_session(session) if session else None,
         session=session,
         document_symbol=None,
         paragraph=None,
         date=None,
         recommending_states=recommending,
-        themes=_themes(values["issue"]),
+        themes=fields.themes(values["issue"]),
         affected_persons=(),
         sdg_targets=(),
-        action_category=_action(values["action"]),
+        action_category=fields.action(values["action"]),
     )
 
 
@@ -127,7 +143,7 @@ def _action(cell: str) -> int | None:
     raise RowProblem(f"unknown action category {value!r} (expected 1 to 5)")
 
 
-def _state_under_review(name: str, state: str | None, resolver: Resolver) -> str:
+def _state_under_review(name: str, *, state: str | None, resolver: Resolver) -> str:
     if not name.strip():
         if state is None:
             raise RowProblem("no State under review")
@@ -138,7 +154,7 @@ def _state_under_review(name: str, state: str | None, resolver: Resolver) -> str
         raise RowProblem(unknown_state_reason(error, "State under review")) from None
 
 
-def _recommending(cell: str, resolver: Resolver) -> tuple[str, ...]:
+def _recommending(cell: str, *, resolver: Resolver) -> tuple[str, ...]:
     name = html.unescape(cell).strip()  # the export writes "(Unknown)" as "&#40;Unknown&#41;"
     if name in ("", _UNKNOWN_STATE):
         return ()
