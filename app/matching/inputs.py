@@ -15,7 +15,7 @@ from app.assistance.models import AssistanceRequest
 from app.expertise.models import OCCUPYING, Assignment, Provider
 from app.matching import scoring
 from app.taxonomies.models import Theme, term_key
-from app.taxonomies.service import theme_reference
+from app.taxonomies.service import reference_codes
 
 # Each assignment holding one of the provider's places (app.expertise.service.occupied).
 _LOAD = (
@@ -124,7 +124,7 @@ def theme_codes_of(db: Session, term_lists: Iterable[list[str]]) -> dict[str, fr
     vocabulary: app.taxonomies.service), the terms the shipped reference does not know looked
     up in the catalogue's coded themes together, in one query rather than one each."""
     distinct = {term for terms in term_lists for term in terms}
-    codes = {term: frozenset(_reference_codes(term)) for term in distinct}
+    codes = {term: frozenset(reference_codes(term)) for term in distinct}
     unknown = {
         t: (term_key(t), t.strip().upper()) for t, found in codes.items() if not found and t.strip()
     }
@@ -140,21 +140,6 @@ def theme_codes_of(db: Session, term_lists: Iterable[list[str]]) -> dict[str, fr
         found = {code for code, k in coded if code is not None and (k == key or code == name)}
         codes[term] = frozenset(found or {key})
     return codes
-
-
-def _reference_codes(term: str) -> tuple[str, ...]:
-    """The codes a term stands for by the shipped reference alone, in the order
-    `theme_codes` tries them: a code, a UPR Info issue, a UHRI name; () when unknown."""
-    reference = theme_reference()
-    code = term.strip().upper()
-    if code in reference.names:
-        return (code,)
-    key = term_key(term)
-    if key in reference.crosswalk:
-        return reference.crosswalk[key]
-    if key in reference.code_by_name:
-        return (reference.code_by_name[key],)
-    return ()
 
 
 def codes_of(codes: dict[str, frozenset[str]], terms: list[str]) -> frozenset[str]:

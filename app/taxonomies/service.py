@@ -168,7 +168,7 @@ UHRI_THEMES = "uhri_themes_seen.csv"
 CROSSWALK = "upr_info_issue_crosswalk.csv"
 
 
-def _reference_codes(term: str) -> tuple[str, ...]:
+def reference_codes(term: str) -> tuple[str, ...]:
     """The UHRI codes a term stands for by the shipped reference alone; () when unknown."""
     reference = theme_reference()
     code = term.strip().upper()
@@ -196,7 +196,7 @@ def theme_codes(db: Session, terms: Iterable[str]) -> set[str]:
     for term in terms:
         if not term or not term.strip():
             continue
-        codes = _reference_codes(term)
+        codes = reference_codes(term)
         if codes:
             result.update(codes)
         else:
@@ -245,7 +245,7 @@ class TermCache:
 
     def _codes_of(self, name: str) -> tuple[str, ...]:
         if name not in self._codes:
-            codes = _reference_codes(name)
+            codes = reference_codes(name)
             if not codes:
                 theme = self.themes_by_key.get(term_key(name))
                 if theme is not None and theme.code:

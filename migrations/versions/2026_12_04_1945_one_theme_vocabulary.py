@@ -53,14 +53,14 @@ def convert_uncoded_themes(bind: sa.Connection) -> None:
     its codes' themes, labelled with its name. Names known nowhere stay uncoded."""
     # The shipped reference as it is when the migration runs: the crosswalk only grows.
     from app.taxonomies.models import term_key
-    from app.taxonomies.service import _reference_codes, theme_reference
+    from app.taxonomies.service import reference_codes, theme_reference
 
     names = theme_reference().names
     rows = bind.execute(sa.select(themes.c.id, themes.c.code, themes.c.name, themes.c.key)).all()
     by_code = {code: tid for tid, code, _, _ in rows if code}
     uncoded = {tid: (name, key) for tid, code, name, key in rows if not code}
     by_key = {key: tid for tid, (_, key) in uncoded.items()}
-    plan = {tid: _reference_codes(name) for tid, (name, _) in uncoded.items()}
+    plan = {tid: reference_codes(name) for tid, (name, _) in uncoded.items()}
     plan = {tid: codes for tid, codes in plan.items() if codes}
     for code in sorted({code for codes in plan.values() for code in codes} - by_code.keys()):
         name = names[code]
