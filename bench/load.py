@@ -430,14 +430,7 @@ def serving(
             _wait_ready(process, f"{base_url}/readyz", log)
             yield Server(label, base_url, process.pid, log)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-            with contextlib.suppress(ProcessLookupError):  # a worker left behind
-                os.killpg(process.pid, signal.SIGKILL)
+            support.stop_server(process)
 
 
 def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:

@@ -1,7 +1,8 @@
 """What more than one benchmark needs beside the server it measures: `python -m app worker`
 processes, as production runs them (`bench/load.py`, `bench/webhooks.py`), and a free port to
-serve on and the wait until something listens there (`bench/worker_memory.py`,
-`bench/public_cache.py`)."""
+serve on, the wait until something listens there and the stop of a server's process group
+(`bench/worker_memory.py`, `bench/public_cache.py`, `bench/fixed_cost.py`, `bench/load.py`,
+`bench/reporting.py`)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,19 @@ def _wait_started(process: subprocess.Popen[bytes], log: Path) -> None:
             raise RuntimeError(f"a worker exited as it started; its log ends:\n{text[-3000:]}")
         time.sleep(0.1)
     raise RuntimeError(f"a worker had not started after {READY_TIMEOUT_SECONDS:.0f} s ({log})")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server started in its own process group (`start_new_session=True`): asked first,
+    killed after 15 s, and its group killed in any case, so that no uvicorn worker lingers."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    with contextlib.suppress(ProcessLookupError):  # a worker left behind
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def free_port() -> int:
