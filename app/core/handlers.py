@@ -1,10 +1,9 @@
 """The one place where errors become responses: RFC 9457 problem documents."""
 
 import logging
-import sqlite3
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any, TypeGuard
 
-import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -25,16 +24,25 @@ from app.core.errors import (
     UnprocessableContent,
 )
 
+if TYPE_CHECKING:
+    import sqlite3
+
 log = logging.getLogger(__name__)
 
 DATABASE_RETRY_AFTER_S = 5
-# Driver errors that mean "the database cannot serve now" (down, restarting, locked, out of
-# connections), should one reach us without SQLAlchemy's wrapping.
-_DRIVER_UNAVAILABLE: tuple[type[Exception], ...] = (
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-    sqlite3.OperationalError,
-)
+
+
+def _driver_unavailable_errors() -> tuple[type[Exception], ...]:
+    """Driver errors that mean "the database cannot serve now" (down, restarting, locked, out of
+    connections), should one reach us without SQLAlchemy's wrapping: those of the drivers this
+    process has loaded. The engine loads its driver before the app is built, and a worker on
+    SQLite does not load psycopg (9 MiB) only to name its errors."""
+    errors: list[type[Exception]] = []
+    if (psycopg := sys.modules.get("psycopg")) is not None:
+        errors += [psycopg.OperationalError, psycopg.InterfaceError]
+    if (sqlite := sys.modules.get("sqlite3")) is not None:
+        errors.append(sqlite.OperationalError)
+    return tuple(errors)
 
 
 _SQLITE_UNAVAILABLE_CODES = (
@@ -53,7 +61,7 @@ _SQLITE_UNAVAILABLE_WORDS = (
 )
 
 
-def _sqlite_unavailable(error: sqlite3.Error) -> bool:
+def _sqlite_unavailable(error: "sqlite3.Error") -> bool:
     """By the error's SQLite code when the driver set one, else by its message."""
     code = getattr(error, "sqlite_errorname", None)
     if code:
@@ -131,13 +139,18 @@ async def _on_stale_write(request: Request, exc: Exception) -> ProblemResponse:
 def database_unavailable(exc: BaseException) -> bool:
     """Whether `exc` says the database cannot serve now, rather than that the request is wrong."""
     cause = exc.orig if isinstance(exc, DBAPIError) else exc
-    if isinstance(cause, sqlite3.Error):
+    if _is_sqlite_error(cause):
         # sqlite3 raises OperationalError for a missing table or bad SQL too: those are bugs.
         invalidated = isinstance(exc, DBAPIError) and exc.connection_invalidated
         return invalidated or _sqlite_unavailable(cause)
     if isinstance(exc, DBAPIError):
         return isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated
-    return isinstance(exc, (PoolTimeoutError, *_DRIVER_UNAVAILABLE))
+    return isinstance(exc, (PoolTimeoutError, *_driver_unavailable_errors()))
+
+
+def _is_sqlite_error(error: BaseException | None) -> TypeGuard["sqlite3.Error"]:
+    sqlite = sys.modules.get("sqlite3")  # not loaded: no SQLite error was raised
+    return sqlite is not None and isinstance(error, sqlite.Error)
 
 
 async def _on_database_error(request: Request, exc: Exception) -> ProblemResponse:
@@ -156,5 +169,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
     app.add_exception_handler(StaleDataError, _on_stale_write)
-    for error in (DBAPIError, PoolTimeoutError, *_DRIVER_UNAVAILABLE):
+    for error in (DBAPIError, PoolTimeoutError, *_driver_unavailable_errors()):
         app.add_exception_handler(error, _on_database_error)

@@ -11,7 +11,6 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from jose import JWTError, jwt
 
 from app.core.errors import Unauthorized
 from app.core.models import utcnow
@@ -74,6 +73,8 @@ def issue_access_token(settings: Settings, subject: str, claims: dict[str, Any])
         "exp": int((now + timedelta(minutes=settings.access_token_minutes)).timestamp()),
         "jti": uuid.uuid4().hex,
     }
+    from jose import jwt  # on first use: python-jose loads `cryptography`, about 9 MiB
+
     return jwt.encode(payload, settings.signing_secret(), algorithm=JWT_ALGORITHM)
 
 
@@ -92,6 +93,8 @@ def decode_access_token(settings: Settings, token: str) -> dict[str, Any]:
 # and the expiry again at every later use (`decode_access_token`).
 @lru_cache(maxsize=4096)
 def _verified_claims(token: str, secret: str, audience: str, issuer: str) -> dict[str, Any]:
+    from jose import JWTError, jwt  # on first use, as in `issue_access_token`
+
     try:
         claims: dict[str, Any] = jwt.decode(
             token,

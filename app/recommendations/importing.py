@@ -19,7 +19,6 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from pydantic import BaseModel
 from sqlalchemy import Connection, Dialect, Table, delete
 from sqlalchemy.exc import DBAPIError
@@ -550,6 +549,8 @@ def _bound(
 
 
 def _copy(connection: Connection, statement: str, values: list[tuple[Any, ...]]) -> None:
+    import psycopg  # here: loaded already on PostgreSQL, and not needed on SQLite
+
     driver: psycopg.Connection[Any] = connection.connection.driver_connection  # type: ignore[assignment]
     try:
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
