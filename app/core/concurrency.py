@@ -37,7 +37,7 @@ def require_match(if_match: str | None, current_version: int) -> None:
     )
 
 
-def conditional_if_match(
+async def conditional_if_match(  # async: FastAPI runs a plain dependency in the thread pool
     if_match: Annotated[
         str | None,
         Header(

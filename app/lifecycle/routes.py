@@ -21,6 +21,7 @@ from app.core.guards import require
 from app.core.models import Versioned
 from app.core.openapi import conflict
 from app.core.principal import Principal
+from app.core.routing import made_on_the_loop
 from app.core.settings import Settings
 from app.lifecycle.engine import Kind, Lifecycle
 from app.lifecycle.schemas import VerbBody
@@ -120,4 +121,4 @@ class ListFilters:
     ] = None
 
 
-Filters = Annotated[ListFilters, Depends()]
+Filters = Annotated[ListFilters, Depends(made_on_the_loop(ListFilters))]

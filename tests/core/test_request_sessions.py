@@ -2,12 +2,16 @@
 transaction on PostgreSQL (each statement commits on its own, as READ COMMITTED reads anyway);
 one that writes gets a transaction, on both databases."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 
+import anyio
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Column, Integer, Table, text
+from sqlalchemy.orm import Session, registry
 
 from app.core.db import Database, write_intent
+from app.core.deps import get_session
 from tests.databases import is_postgres
 
 # True when the statement runs in a transaction of its own: now() is its transaction's start.
@@ -59,3 +63,51 @@ def test_a_read_and_a_write_both_see_what_was_committed(database: Database) -> N
             write_intent.reset(token)
     with database.transaction() as session:
         session.execute(text("DROP TABLE request_session_probe"))
+
+
+class _Probe:
+    """A row of `request_session_probe`, mapped on its own so that the ORM holds a change."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+
+_probes = registry()
+_probe_table = Table(
+    "request_session_probe", _probes.metadata, Column("n", Integer, primary_key=True)
+)
+_probes.map_imperatively(_Probe, _probe_table)
+
+
+def _a_read_request(database: Database, handler: Callable[[Session], None]) -> None:
+    """What a GET's handler does with the session `get_session` gives it, to its end."""
+
+    async def request() -> None:
+        scope = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(database=database)))
+        sessions = get_session(scope)  # type: ignore[arg-type]
+        handler(await anext(sessions))
+        with pytest.raises(StopAsyncIteration):
+            await anext(sessions)
+
+    token = write_intent.set(False)
+    try:
+        anyio.run(request)
+    finally:
+        write_intent.reset(token)
+
+
+def test_a_read_that_holds_orm_changes_still_writes_them(database: Database) -> None:
+    _probes.metadata.create_all(database.engine)
+    try:
+        _a_read_request(database, lambda session: session.add(_Probe(8)))
+        with database.transaction() as session:
+            assert session.execute(text("SELECT n FROM request_session_probe")).scalars().all() == [
+                8
+            ]
+    finally:
+        _probes.metadata.drop_all(database.engine)
+
+
+def test_a_read_gives_its_connection_back(database: Database) -> None:
+    _a_read_request(database, lambda session: session.execute(text("SELECT 1")).scalar())
+    assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
