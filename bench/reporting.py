@@ -575,12 +575,12 @@ RANKED = (
 )
 LATEST_SQL = (
     f"SELECT ranked.status, count(*) FROM ({RANKED}) AS ranked "
-    "WHERE ranked.rank = 1 GROUP BY ranked.status"
+    "WHERE ranked.rank = 1 GROUP BY ranked.status ORDER BY ranked.status"
 )
 TOTAL_SQL = "SELECT count(*) FROM recommendations WHERE state_code = %(state)s"
 MECHANISM_SQL = (
     "SELECT mechanism, count(*) FROM recommendations WHERE state_code = %(state)s "
-    "GROUP BY mechanism"
+    "GROUP BY mechanism ORDER BY mechanism"
 )
 THEMES_SQL = (
     "SELECT t.code, t.name, count(*) FROM themes AS t "
@@ -591,7 +591,7 @@ THEMES_SQL = (
 SDG_SQL = (
     "SELECT s.goal, count(DISTINCT s.recommendation_id) FROM recommendation_sdgs AS s "
     "JOIN recommendations AS r ON r.id = s.recommendation_id WHERE r.state_code = %(state)s "
-    "GROUP BY s.goal"
+    "GROUP BY s.goal ORDER BY s.goal"
 )
 UNREPORTED_SQL = (
     "SELECT r.id FROM recommendations AS r WHERE r.state_code = %(state)s AND r.id NOT IN "
@@ -600,7 +600,7 @@ UNREPORTED_SQL = (
 )
 SHORTFALLS_SQL = (
     "SELECT barrier_type, count(*) FROM shortfalls WHERE state_code = %(state)s "
-    f"AND resolved_on IS NULL AND {SEEN} GROUP BY barrier_type"
+    f"AND resolved_on IS NULL AND {SEEN} GROUP BY barrier_type ORDER BY barrier_type"
 )
 
 

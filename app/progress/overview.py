@@ -95,7 +95,8 @@ def build_overview(db: Session, state_code: str, scope: Visibility) -> Overview:
 
 
 def _counts(rows: list[Any]) -> dict[str, int]:
-    """(key, count) rows in the order the database gave them."""
+    """(key, count) rows, which their statements order by key: an answer does not change its
+    order with the database's plan."""
     return {str(key): int(count) for key, count in rows}
 
 
@@ -131,7 +132,7 @@ def _queries(dialect: str, scope: Visibility) -> _Queries:
 
 def _by_mechanism(mine: ColumnElement[bool]) -> Any:
     mechanism = col(Recommendation.mechanism)
-    return select(mechanism, func.count()).where(mine).group_by(mechanism)
+    return select(mechanism, func.count()).where(mine).group_by(mechanism).order_by(mechanism)
 
 
 def _by_sdg_goal(mine: ColumnElement[bool]) -> Any:
@@ -141,6 +142,7 @@ def _by_sdg_goal(mine: ColumnElement[bool]) -> Any:
         .join(Recommendation, col(Recommendation.id) == recommendation)
         .where(mine)
         .group_by(goal)
+        .order_by(goal)
     )
 
 
@@ -154,6 +156,7 @@ def _open_shortfalls(scope: Visibility) -> Any:
             seen_by(Shortfall, scope),
         )
         .group_by(barrier)
+        .order_by(barrier)
     )
 
 
@@ -230,7 +233,8 @@ def latest_reports(coverage: Any) -> Any:
 
 def _latest_status(dialect: str, scope: Visibility, reports: ColumnElement[bool]) -> Any:
     latest = latest_reports(_coverage(dialect, scope, reports))
-    return select(latest.c.status, func.count()).group_by(latest.c.status)
+    status = latest.c.status
+    return select(status, func.count()).group_by(status).order_by(status)
 
 
 def _unreported_sample(
