@@ -8,8 +8,8 @@ the floor, uvicorn serving the bare ASGI app of `bench/load_floor.py`; waits unt
 each accepts connections (no request is sent), then reads the process's resident memory
 (`VmRSS`) and its peak (`VmHWM`) from /proc. Prints both, the difference and which of the
 heavy libraries the worker has loaded (it should load numpy, SciPy, matplotlib, python-docx,
-httpx, Jinja and Babel only when a request first needs them; `cryptography` comes with
-python-jose, for tokens).
+httpx, Jinja and Babel only when a request first needs them, and python-jose, with the
+`cryptography` it loads, when a token is first issued or read).
 """
 
 from __future__ import annotations
