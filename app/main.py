@@ -1,7 +1,7 @@
 """The ASGI application: `uvicorn app.main:app`."""
 
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from functools import cache
 
@@ -33,6 +33,7 @@ from app.core.security import prepare_decoy_hash
 from app.core.settings import Settings, get_settings
 from app.expertise.router import router as providers_router
 from app.jobs.router import router as jobs_router
+from app.jobs.worker import JobKind
 from app.matching.lifecycle import release_assignments
 from app.matching.router import assignments_router, candidates_router, joint_router, runs_router
 from app.progress.deadlines_router import router as deadlines_router
@@ -44,7 +45,6 @@ from app.states.router import router as states_router
 from app.taxonomies.router import router as taxonomies_router
 from app.webhooks.feed_router import router as events_router
 from app.webhooks.router import router as webhooks_router
-from app.worker import build_worker, job_kinds
 
 DESCRIPTION = """
 The Item 10 Voluntary Platform: UN Member States report their progress in implementing the
@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = database
     app.state.load_principal = load_principal
-    app.state.job_kinds = job_kinds()
+    app.state.job_kinds = _job_kinds
     install_problem_handlers(app)
     app.include_router(health_router)
     app.include_router(metrics_router)
@@ -163,9 +163,19 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     return app
 
 
+def _job_kinds() -> Mapping[str, JobKind]:
+    """The kinds of job a retried one may be, imported on first use: their modules (reminders,
+    e-mail, webhook dispatch) are the worker's, not the web's."""
+    from app.worker import job_kinds
+
+    return job_kinds()
+
+
 def _start_worker(app: FastAPI) -> Callable[[], None]:
     """The development default: a worker on a background thread of the web process, so that
     the one serve command also runs imports, matching runs, deliveries and reminders."""
+    from app.worker import build_worker  # here: a web process in production runs no worker
+
     worker = build_worker(app.state.settings, app.state.database)
     thread = threading.Thread(target=worker.serve, name="worker", daemon=True)
     thread.start()

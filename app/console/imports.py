@@ -5,7 +5,7 @@
 import uuid
 from typing import Annotated, get_args
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 
@@ -14,11 +14,12 @@ from app.console.pages import page
 from app.console.sessions import Administrator, AdministratorForm
 from app.core.deps import DbSession
 from app.core.errors import NotFound, Problem
+from app.core.routing import page_router
 from app.recommendations.jobs import queue_import, saved_upload
 from app.recommendations.models import RecommendationImport
 from app.recommendations.schemas import ImportFormatChoice, ImportReport
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = page_router("/console")
 
 IMPORTS_SHOWN = 20
 FORMATS = get_args(ImportFormatChoice)

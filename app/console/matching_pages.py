@@ -5,7 +5,7 @@ matching runs (start one, watch it, review its proposals, make the offers). Offe
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 
@@ -16,12 +16,13 @@ from app.console.pages import language_of_request, page
 from app.console.sessions import Officer, OfficerForm
 from app.core.deps import AppSettings, DbSession
 from app.core.principal import Principal
+from app.core.routing import page_router
 from app.core.settings import Settings
 from app.expertise.models import OCCUPYING, Assignment, Provider
 from app.matching import jobs, service
 from app.matching.schemas import Proposal
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = page_router("/console")
 
 RUNS_SHOWN = 20
 Choice = Annotated[str, Form(max_length=60)]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
@@ -18,9 +18,10 @@ from app.console.pages import page
 from app.console.sessions import Officer
 from app.core.deps import AppSettings, DbSession
 from app.core.errors import NotFound
+from app.core.routing import page_router
 from app.core.settings import Settings
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = page_router("/console")
 
 Draw = Callable[[Session, Reader, Settings, Question], charts.ChartSpec]
 Year = Annotated[int | None, Query(ge=2000, le=2100)]

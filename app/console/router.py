@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 
@@ -22,11 +22,12 @@ from app.core.concurrency import etag_of
 from app.core.deps import AppSettings, DbSession
 from app.core.errors import OAuthError, Problem, TooManyRequests
 from app.core.principal import OHCHR_ROLES
+from app.core.routing import page_router
 from app.lifecycle.schemas import VerbBody
 from app.states.models import State
 from app.taxonomies.vocabularies import AssistanceType
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = page_router("/console")
 
 QUEUE_PAGE_SIZE = 25
 ANY_STAGE = "any"  # the queue's stage filter: empty shows the open requests, "any" every one

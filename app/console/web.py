@@ -25,9 +25,12 @@ Handler = Callable[[Request, Exception], Awaitable[Response]]
 ApiHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 
+CONSOLE_ROUTERS = (router, matching_pages.router, overview.router, imports.router)
+
+
 def install_console(app: FastAPI) -> None:
-    for pages in (router, matching_pages.router, overview.router, imports.router):
-        app.include_router(pages)
+    for pages in CONSOLE_ROUTERS:
+        app.router.routes.extend(pages.routes)  # taken as built (`page_router`)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.add_exception_handler(SignInNeeded, _sign_in_needed)
     app.add_exception_handler(NotForRole, _not_for_role)

@@ -58,6 +58,14 @@ class OneHopRoute(APIRoute):
         super().__init__(path, in_one_hop(endpoint), **options)
 
 
+def page_router(prefix: str) -> APIRouter:
+    """A router of HTML pages under `prefix`, outside the OpenAPI document, made with the query-
+    parameter screen the app gives every route, so that the app takes its routes as they are."""
+    return APIRouter(
+        prefix=prefix, include_in_schema=False, dependencies=[Depends(screen_parameters)]
+    )
+
+
 def api_router(prefix: str, **options: Any) -> APIRouter:
     """A router of API routes under `API_PREFIX + prefix`."""
     return APIRouter(

@@ -1,5 +1,5 @@
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -18,8 +18,8 @@ router = api_router("/jobs", tags=["jobs"])
 
 
 async def job_kinds(request: Request) -> Mapping[str, JobKind]:
-    kinds: Mapping[str, JobKind] = request.app.state.job_kinds
-    return kinds
+    kinds: Callable[[], Mapping[str, JobKind]] = request.app.state.job_kinds
+    return kinds()
 
 
 JobKinds = Annotated[Mapping[str, JobKind], Depends(job_kinds)]

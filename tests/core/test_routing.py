@@ -11,7 +11,9 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
+from app.console.web import CONSOLE_ROUTERS
 from app.core.routing import API_PREFIX, api_router, in_one_hop, made_on_the_loop
+from app.main import API_ROUTERS
 
 
 class Answer(BaseModel):
@@ -74,3 +76,11 @@ def test_every_api_route_goes_to_the_thread_pool_at_most_once(app: FastAPI) -> N
             if not route.dependant.is_coroutine_callable or plain:
                 hops[f"{sorted(route.methods)} {route.path}"] = plain
     assert hops == {}
+
+
+def test_the_app_serves_its_routers_routes_as_built(app: FastAPI) -> None:
+    # `include_router` would serve copies, each with its own dependency tree and validators,
+    # while the routers kept the originals: a web worker's memory twice over.
+    served = {id(route) for route in app.routes}
+    for router in (*API_ROUTERS, *CONSOLE_ROUTERS):
+        assert all(id(route) in served for route in router.routes), router.prefix
