@@ -12,6 +12,7 @@ from app.core.guards import Admin, Anyone, FocalPoint, StateMember
 from app.core.idempotency import IdempotencyKey, create_once, fingerprint
 from app.core.openapi import conflict
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
+from app.core.read_models import json_answer
 from app.core.routing import api_router
 from app.recommendations import clusters, service
 from app.recommendations.jobs import queue_import, saved_upload
@@ -67,7 +68,7 @@ def list_recommendations(
     ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> RecommendationPage:
+) -> Response:
     """Search the catalogue; every filter combines with the others. Public.
 
     `theme` takes a UHRI code (`A12`) or a theme name; `sdg` a goal (`16`) or a target (`16.3`);
@@ -89,19 +90,18 @@ def list_recommendations(
         q=q,
     )
     items, next_cursor = service.search(db, where, limit=limit, cursor=cursor, settings=settings)
-    return RecommendationPage(items=items, next_cursor=next_cursor)
+    return json_answer({"items": items, "next_cursor": next_cursor})
 
 
 @catalogue_router.get(
     "/{recommendation_id}", response_model=RecommendationRead, operation_id="get_recommendation"
 )
-def get_recommendation(
-    _who: Anyone, db: DbSession, recommendation_id: uuid.UUID, response: Response
-) -> RecommendationRead:
+def get_recommendation(_who: Anyone, db: DbSession, recommendation_id: uuid.UUID) -> Response:
     """One recommendation. Public."""
     recommendation = service.get(db, recommendation_id)
-    set_etag(response, recommendation.version)
-    return recommendation
+    answer = json_answer(recommendation)
+    set_etag(answer, recommendation["version"])
+    return answer
 
 
 @imports_router.post(

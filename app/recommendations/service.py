@@ -26,12 +26,14 @@ from app.recommendations.models import (
     RecommendationTheme,
     RecommendingState,
 )
-from app.recommendations.schemas import RecommendationRead, SourceRef, ThemeRef
+from app.recommendations.schemas import RecommendationRead
 from app.taxonomies.models import AffectedPerson, Theme, term_key
 from app.taxonomies.service import theme_codes
 from app.taxonomies.vocabularies import Mechanism, Position
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+
+Shown = dict[str, Any]  # a recommendation's public shape as plain values (`_shape`)
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class CatalogueFilter:
 
 def search(
     db: Session, where: CatalogueFilter, *, limit: int, cursor: str | None, settings: Settings
-) -> tuple[list[RecommendationRead], str | None]:
+) -> tuple[list[Shown], str | None]:
     listing = Listing(
         [Recommendation.created_at, Recommendation.id],
         settings=settings,
@@ -158,7 +160,7 @@ def _matches_text(db: Session, query: str) -> ColumnElement[bool]:
     ).bindparams(q=expression)  # type: ignore[return-value]
 
 
-def get(db: Session, recommendation_id: uuid.UUID) -> RecommendationRead:
+def get(db: Session, recommendation_id: uuid.UUID) -> Shown:
     found = read_many(db, [recommendation_id])
     if not found:
         raise NotFound(f"no recommendation {recommendation_id}")
@@ -168,10 +170,10 @@ def get(db: Session, recommendation_id: uuid.UUID) -> RecommendationRead:
 def to_read(db: Session, rows: Sequence[Recommendation]) -> list[RecommendationRead]:
     """The public shape of recommendations loaded as models, with their changes so far."""
     db.flush()  # read_many asks the database, which must see what the models hold
-    return read_many(db, [row.id for row in rows])
+    return [RecommendationRead(**shown) for shown in read_many(db, [row.id for row in rows])]
 
 
-def read_many(db: Session, ids: Sequence[uuid.UUID]) -> list[RecommendationRead]:
+def read_many(db: Session, ids: Sequence[uuid.UUID]) -> list[Shown]:
     """The public shape of the recommendations with these ids, in that order, in one query."""
     if not ids:
         return []
@@ -240,37 +242,41 @@ def _shown(dialect: str) -> Select[Any]:
     ).where(among_ids(dialect, recommendation))
 
 
-def _shape(row: Any) -> RecommendationRead:
+def _shape(row: Any) -> Shown:
+    """`RecommendationRead`'s fields, in its order, as plain values: a list is written as JSON
+    straight from these (`json_answer`), and a model is made from them only where one is needed
+    (`to_read`). tests/recommendations/test_read_model.py holds the two to the same bytes."""
     themes = [
-        ThemeRef(code=code, name=name, source_label=label) for code, name, label in row.themes or ()
+        {"code": code, "name": name, "source_label": label}
+        for code, name, label in row.themes or ()
     ]
-    return RecommendationRead(
-        id=row.id,
-        state_code=row.state_code,
-        mechanism=row.mechanism,
-        body=row.body,
-        cycle=row.cycle,
-        session=row.session,
-        document_symbol=row.document_symbol,
-        paragraph=row.paragraph,
-        date=row.date,
-        text=row.text,
-        position=row.position,
-        action_category=row.action_category,
-        recommending_states=sorted(row.recommending or ()),
-        themes=sorted(themes, key=lambda t: (t.code or "~", t.name)),
-        affected_persons=sorted(row.persons or ()),
-        sdg_targets=sorted(row.sdgs or (), key=_sdg_order),
-        source=SourceRef(
-            format=row.source_format,
-            uhri_id=row.uhri_id,
-            position_source=row.position_source,
-            import_id=row.last_import_id,
-        ),
-        version=row.version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return {
+        "id": row.id,
+        "state_code": row.state_code,
+        "mechanism": row.mechanism,
+        "body": row.body,
+        "cycle": row.cycle,
+        "session": row.session,
+        "document_symbol": row.document_symbol,
+        "paragraph": row.paragraph,
+        "date": row.date,
+        "text": row.text,
+        "position": row.position,
+        "action_category": row.action_category,
+        "recommending_states": sorted(row.recommending or ()),
+        "themes": sorted(themes, key=lambda t: (t["code"] or "~", t["name"])),
+        "affected_persons": sorted(row.persons or ()),
+        "sdg_targets": sorted(row.sdgs or (), key=_sdg_order),
+        "source": {
+            "format": row.source_format,
+            "uhri_id": row.uhri_id,
+            "position_source": row.position_source,
+            "import_id": row.last_import_id,
+        },
+        "version": row.version,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+    }
 
 
 def _sdg_order(code: str) -> tuple[int, int, str]:
