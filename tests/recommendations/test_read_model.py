@@ -2,20 +2,15 @@
 not through the response models: they must be, byte for byte, what the models would write.
 Each answer is read back into its model and written again by it; the bytes must not move."""
 
-import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from app.core.principal import Role
+from app.core.settings import Settings
 from app.recommendations.schemas import RecommendationPage, RecommendationRead
-from tests.factories import make_recommendation
-from tests.recommendations.test_imports import (
-    _csv_bytes,
-    _upload,
-    _upr_info_rows,
-    admin_headers,  # noqa: F401 (a fixture)
-    needs_samples,
-)
+from tests.factories import auth, make_recommendation, make_user
+from tests.recommendations.test_imports import _csv_bytes, _upload, _upr_info_rows, needs_samples
 
 CATALOGUE = "/api/v1/recommendations"
 
@@ -63,10 +58,10 @@ def test_awkward_recommendations_are_written_as_their_model_writes_them(
 
 
 @needs_samples
-@pytest.mark.usefixtures("admin_headers")
 def test_imported_recommendations_are_written_as_their_model_writes_them(
-    client: TestClient, admin_headers: dict[str, str]
+    client: TestClient, db: Session, settings: Settings
 ) -> None:
-    report = _upload(client, admin_headers, "part.csv", _csv_bytes(_upr_info_rows(150)))
+    admin = auth(settings, make_user(db, role=Role.ohchr_admin))
+    report = _upload(client, admin, "part.csv", _csv_bytes(_upr_info_rows(150)))
     assert report["created"] == 150
     assert _assert_pages_as_the_model_writes_them(client, "") >= 150
