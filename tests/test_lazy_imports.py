@@ -1,7 +1,8 @@
 """A web worker loads the heavy libraries (numpy, SciPy, matplotlib, python-docx, openpyxl, the
 spreadsheet reader, the Redis client, the HTTP client webhooks are sent with, the console's
-Jinja and Babel) only when a request first needs them: building the app must not import them
-(bench/worker_memory.py measures what this saves)."""
+Jinja and Babel, python-jose with its `cryptography`, the worker's job kinds) only when a request
+first needs them, and the driver of a database it does not use never: building the app on
+SQLite must not import them (bench/worker_memory.py measures what this saves)."""
 
 import subprocess
 import sys
@@ -17,6 +18,10 @@ HEAVY = (
     "httpx",
     "jinja2",
     "babel",
+    "jose",
+    "cryptography",
+    "app.worker",
+    "psycopg",
 )
 
 

@@ -84,12 +84,12 @@ def _unpublished(move: Move[ProgressReport]) -> None:
 
 
 def _lagging(report: ProgressReport) -> bool:
+    return _lags(report.published_revision, report.revision)
+
+
+def _lags(published_revision: int | None, revision: int) -> bool:
     """A correction was submitted after the revision everyone reads."""
-    return _lags(_fields(report))
-
-
-def _lags(report: Fields) -> bool:
-    return report["published_revision"] not in (None, report["revision"])
+    return published_revision not in (None, revision)
 
 
 def show(db: Session, audience: Visibility, report: ProgressReport) -> ReportRead:
@@ -522,7 +522,12 @@ def _shown(
     reads the published revision, which lags the current one while a correction awaits
     publication. `linked` holds the reports' current links when the caller read them already."""
     published = _published_revisions(
-        db, [r for r, audience in seen if audience is Visibility.public and _lags(r)]
+        db,
+        [
+            r
+            for r, audience in seen
+            if audience is Visibility.public and _lags(r["published_revision"], r["revision"])
+        ],
     )
     if linked is None:
         linked = LINKS.of(db, [r["id"] for r, _ in seen if r["id"] not in published])
